@@ -3,7 +3,7 @@
 # Idempotent: only missing packages are installed (apt-get, as root).
 set -euo pipefail
 PKGS=(
-  build-essential cmake ninja-build ccache pkg-config zlib1g-dev
+  build-essential cmake ninja-build ccache pkg-config zlib1g-dev libzstd-dev
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
   libhalide14-0-dev libfmt-dev libgtest-dev
   dataset-fashion-mnist
