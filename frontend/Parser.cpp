@@ -24,6 +24,12 @@ void Parser::errorExpected(const llvm::Twine &what) {
   diag.error(cur().loc, "expected " + what + " but got " + cur().describe());
 }
 
+void Parser::noteOpening(const Location &openLoc, llvm::StringRef bracket) {
+  // On the same line the caret of the error already shows the bracket.
+  if (openLoc.line != cur().loc.line)
+    diag.note(openLoc, "to match this '" + bracket + "'");
+}
+
 bool Parser::expect(TokenKind kind) {
   if (cur().is(kind)) {
     consume();
@@ -209,7 +215,7 @@ bool Parser::parseFunctionParams(std::vector<FnParamAST> &params) {
       return true;
     }
     errorExpected("',' or ')'");
-    diag.note(openLoc, "to match this '('");
+    noteOpening(openLoc, "(");
     return false;
   }
 }
@@ -242,7 +248,7 @@ std::unique_ptr<TopLevelAST> Parser::parseTrain() {
     }
     if (cur().is(TokenKind::Eof) || atTopLevelStart()) {
       errorExpected("'}'");
-      diag.note(openLoc, "to match this '{'");
+      noteOpening(openLoc, "{");
       break;
     }
     TrainEntryAST entry;
@@ -277,7 +283,7 @@ std::vector<StmtPtr> Parser::parseBody(bool inFunction,
     }
     if (cur().is(TokenKind::Eof) || atTopLevelStart()) {
       errorExpected("'}'");
-      diag.note(openLoc, "to match this '{'");
+      noteOpening(openLoc, "{");
       break;
     }
     StmtPtr stmt = parseStatement(inFunction);
@@ -450,7 +456,7 @@ bool Parser::parseType(TypeAST &type) {
       return true;
     }
     errorExpected("',' or ']'");
-    diag.note(openLoc, "to match this '['");
+    noteOpening(openLoc, "[");
     return false;
   }
 }

@@ -86,6 +86,9 @@ private:
                  llvm::StringRef what = "name");
   /// Reports "expected WHAT but got <current token>".
   void errorExpected(const llvm::Twine &what);
+  /// After an "expected ')'" error, points at the opening bracket with a
+  /// note, unless it is on the line of the error.
+  void noteOpening(const Location &openLoc, llvm::StringRef bracket);
   /// Accepts the end of a statement: a newline (consumed), '}' or the end
   /// of the file (not consumed). Reports an error otherwise.
   bool expectStatementEnd();

@@ -254,7 +254,7 @@ bool Parser::parseCallArgs(ExprList &args,
       return true;
     }
     errorExpected("',' or ')'");
-    diag.note(openLoc, "to match this '('");
+    noteOpening(openLoc, "(");
     return false;
   }
 }
@@ -268,7 +268,7 @@ ExprPtr Parser::parseParenExpr() {
     return nullptr;
   if (!cur().is(TokenKind::RParen)) {
     errorExpected("')'");
-    diag.note(openLoc, "to match this '('");
+    noteOpening(openLoc, "(");
     return nullptr;
   }
   consume();
@@ -293,7 +293,7 @@ ExprPtr Parser::parseList() {
       if (cur().is(TokenKind::RBracket))
         break;
       errorExpected("',' or ']'");
-      diag.note(openLoc, "to match this '['");
+      noteOpening(openLoc, "[");
       return nullptr;
     }
   }
