@@ -1,0 +1,140 @@
+//===- Model.h - Executes a model descriptor --------------------*- C++ -*-===//
+//
+// This file declares fm::Model, which owns one model library's tensors and
+// runs its steps. It allocates every tensor once (64-byte aligned, batched
+// tensors for the largest batch asked for so far), describes each as a
+// halide_buffer_t exactly as docs/descriptor.md says, initialises params
+// and state from a seed, and calls the kernels of a step in order. A
+// smaller batch reuses the same memory with smaller extents; no memory is
+// allocated while a step runs.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FM_RUNTIME_MODEL_H
+#define FM_RUNTIME_MODEL_H
+
+#include "runtime/Descriptor.h"
+#include "runtime/fm_model_desc.h"
+
+#include <HalideRuntime.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fm {
+
+class Model {
+public:
+  struct Options {
+    /// Batch capacity to allocate up front; 0 means train.batch.
+    int64_t maxBatch = 0;
+    /// Halide worker threads; 0 leaves Halide's default.
+    int numThreads = 0;
+    /// Initialisation seed; unset means the descriptor's train.seed.
+    std::optional<uint64_t> seed;
+  };
+
+  /// Parses and validates the descriptor of `desc` (which must outlive the
+  /// model), allocates every tensor and initialises params and state.
+  explicit Model(const fm_model_desc_t *desc) : Model(desc, Options()) {}
+  Model(const fm_model_desc_t *desc, const Options &options);
+  ~Model();
+  Model(const Model &) = delete;
+  Model &operator=(const Model &) = delete;
+
+  const Descriptor &getDescriptor() const { return desc; }
+  const std::string &getName() const { return desc.model; }
+  const fm_model_desc_t *getLibraryDesc() const { return library; }
+
+  /// Fills every param and state tensor, in tensor order, from one
+  /// generator seeded with `seed`; resets the step count to zero.
+  void initialize(uint64_t seed);
+  /// The seed of the last initialize.
+  uint64_t getSeed() const { return seed; }
+  void setNumThreads(int numThreads);
+
+  /// Makes the batched tensors hold at least `batch` samples, keeping their
+  /// contents. Called before a step, never inside one.
+  void reserveBatch(int64_t batch);
+  int64_t getBatchCapacity() const { return capacity; }
+
+  //===--------------------------------------------------------------------===//
+  // Tensors
+  //===--------------------------------------------------------------------===//
+
+  int getNumTensors() const { return static_cast<int>(tensors.size()); }
+  const TensorDesc &getTensorDesc(int id) const { return desc.tensors[id]; }
+  /// The id of a tensor by name; throws fm::Error (NOT_FOUND) if absent.
+  int getTensorId(const std::string &name) const;
+  void *getData(int id) { return tensors[id].data; }
+  const void *getData(int id) const { return tensors[id].data; }
+  size_t getCapacityBytes(int id) const { return tensors[id].capacityBytes; }
+  /// Bytes of a tensor with every batch extent set to `batch`.
+  size_t getByteSize(int id, int64_t batch) const;
+  /// The halide_buffer_t the kernels see (extents of the last batch set).
+  const halide_buffer_t &getBuffer(int id) const { return tensors[id].buffer; }
+
+  /// Copies dense row-major data in or out; byteLength must be exact.
+  void writeTensor(int id, int64_t batch, const void *data, size_t byteLength);
+  void readTensor(int id, int64_t batch, void *data, size_t byteLength) const;
+  /// Marks a tensor written on the host (call after writing getData()).
+  void markHostWritten(int id);
+  /// Throws if the newest contents of a tensor are on a device only.
+  void checkHostReadable(int id) const;
+
+  //===--------------------------------------------------------------------===//
+  // Steps
+  //===--------------------------------------------------------------------===//
+
+  bool hasStep(StepKind step) const { return desc.getStep(step).present; }
+  /// Runs every call of a step on `batch` samples already in the inputs.
+  /// A train step feeds `lr` and `step` (= getStepCount() + 1) and then
+  /// counts one optimizer step. Train and evaluate read their scalar
+  /// results, available through getResults.
+  void run(StepKind step, int64_t batch, float lr = 0);
+  /// Loss and metrics of the last train/evaluate step, loss first.
+  const std::vector<std::pair<std::string, double>> &getResults() const {
+    return results;
+  }
+  double getResult(const std::string &name) const;
+
+  int64_t getStepCount() const { return stepCount; }
+  void setStepCount(int64_t steps) { stepCount = steps; }
+
+private:
+  struct Tensor {
+    void *data = nullptr;
+    size_t capacityBytes = 0;
+    std::vector<halide_dimension_t> dims;
+    halide_buffer_t buffer = {};
+  };
+  struct PreparedCall {
+    fm_kernel_argv_fn fn;
+    std::string name;
+    std::vector<void *> args;
+  };
+
+  void allocate(int id, int64_t batch, bool keepContents);
+  void setBatch(int64_t batch);
+  void prepareSteps();
+  void initializeTensor(int id, class Rng &rng);
+
+  const fm_model_desc_t *library;
+  Descriptor desc;
+  std::vector<Tensor> tensors;
+  std::vector<PreparedCall> prepared[3];
+  std::vector<std::pair<std::string, double>> results;
+  std::vector<std::pair<std::string, int>> resultIds[3];
+  int64_t capacity = 0;
+  int64_t currentBatch = -1;
+  int64_t stepCount = 0;
+  uint64_t seed = 0;
+  // The step scalars; kernel argument lists point at these.
+  float lrScalar = 0, stepScalar = 0;
+};
+
+} // namespace fm
+
+#endif // FM_RUNTIME_MODEL_H

@@ -1,0 +1,110 @@
+//===- Trainer.h - The training loop ----------------------------*- C++ -*-===//
+//
+// This file declares fm::Trainer: it trains an fm::Model on an fm::Dataset
+// following the model's train block (LANGUAGE.md section 9), with
+// command-line style overrides. Per epoch: a seeded shuffle, batches
+// (the last one partial, never dropped), the learning-rate schedule,
+// validation on the held-out tail of the training split, one progress
+// line, an optional JSON-lines record and a checkpoint. Then one test-set
+// evaluation.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FM_RUNTIME_TRAINER_H
+#define FM_RUNTIME_TRAINER_H
+
+#include "runtime/Model.h"
+#include "runtime/data/Dataset.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fm {
+
+/// Loss and metrics averaged over samples (each batch weighted by its
+/// size), loss first.
+struct Metrics {
+  std::vector<std::pair<std::string, double>> values;
+  int64_t samples = 0;
+
+  double get(const std::string &name) const;
+  /// "loss 0.4123 acc 0.8512"
+  std::string format() const;
+};
+
+/// Overrides of the train block; unset fields keep the descriptor's value.
+struct TrainOptions {
+  std::optional<int64_t> epochs, batch;
+  std::optional<uint64_t> seed; // also re-initialises the model
+  std::optional<double> validation, lr;
+  int numThreads = 0;           // 0: keep the model's setting
+  int64_t limit = 0;            // >0: only the first `limit` training samples
+  std::string logPath;          // JSON lines; "": none
+  std::optional<std::string> checkpointDir; // "": none
+  std::string resumePath;       // checkpoint to continue from
+  /// Receives each progress line; unset prints to stdout.
+  std::function<void(const std::string &)> progress;
+};
+
+struct EpochRecord {
+  int64_t epoch = 0;
+  Metrics train, validation; // validation.samples == 0 without validation
+  double lr = 0;
+  double imagesPerSecond = 0, seconds = 0;
+};
+
+struct TrainReport {
+  std::vector<EpochRecord> epochs; // epochs run by this call
+  Metrics test;
+  bool stoppedEarly = false;
+};
+
+class Trainer {
+public:
+  Trainer(Model &model, const Dataset &data, TrainOptions options = {});
+  ~Trainer();
+  Trainer(const Trainer &) = delete;
+  Trainer &operator=(const Trainer &) = delete;
+
+  /// The train block with the overrides applied.
+  const TrainSettings &getSettings() const { return settings; }
+
+  /// Runs the whole loop and the final test evaluation.
+  TrainReport run();
+
+  /// Evaluates samples [first, first + count) of a split.
+  Metrics evaluate(const Split &split, int64_t first, int64_t count,
+                   int64_t batch);
+
+  /// The learning rate of optimizer step `step` (0-based) in epoch `epoch`
+  /// (0-based) with `batchesPerEpoch` steps per epoch.
+  double getLearningRate(int64_t epoch, int64_t step,
+                         int64_t batchesPerEpoch) const;
+
+  /// Copies samples `indices` of `split` into the model's first input and
+  /// label (converting dtypes, scaling, normalising, augmenting if asked).
+  void loadBatch(const Split &split, const int64_t *indices, int64_t count,
+                 bool augment, uint64_t augmentSeed);
+
+private:
+  void checkShapes() const;
+  void augmentSample(float *sample, class Rng &rng);
+  void emit(const std::string &line);
+  void log(const std::string &jsonLine);
+
+  Model &model;
+  const Dataset &data;
+  TrainOptions options;
+  TrainSettings settings; // the descriptor's, with overrides applied
+  int inputId = -1, labelId = -1;
+  std::vector<float> sampleScratch, cropScratch;
+  std::FILE *logFile = nullptr;
+};
+
+} // namespace fm
+
+#endif // FM_RUNTIME_TRAINER_H
