@@ -14,6 +14,7 @@
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
@@ -133,17 +134,27 @@ const FunctionAST *ModuleAST::lookupFunction(llvm::StringRef name) const {
 // Dump
 //===----------------------------------------------------------------------===//
 
-/// Formats a double with the fewest digits that read back exactly, always
-/// with a '.' or an exponent so that it cannot be mistaken for an integer.
-static std::string formatFloat(double value) {
+/// Returns the shortest `format` rendering of `value` (trying 0 to 17 for
+/// the precision) that reads back exactly.
+static std::string shortestRoundTrip(const char *format, double value) {
   std::string text;
-  for (int precision = 1; precision <= 17; ++precision) {
-    char buffer[32];
-    std::snprintf(buffer, sizeof(buffer), "%.*g", precision, value);
+  for (int precision = 0; precision <= 17; ++precision) {
+    char buffer[64];
+    std::snprintf(buffer, sizeof(buffer), format, precision, value);
     text = buffer;
     if (std::strtod(text.c_str(), nullptr) == value)
       break;
   }
+  return text;
+}
+
+/// Formats a double with the fewest digits that read back exactly, always
+/// with a '.' or an exponent so that it cannot be mistaken for an integer.
+/// Exponents are used only for very large or very small values.
+static std::string formatFloat(double value) {
+  double magnitude = std::fabs(value);
+  bool fixed = magnitude == 0 || (magnitude >= 1e-5 && magnitude < 1e16);
+  std::string text = shortestRoundTrip(fixed ? "%.*f" : "%.*g", value);
   if (llvm::StringRef(text).find_first_of(".eEn") == llvm::StringRef::npos)
     text += ".0";
   return text;
