@@ -1,0 +1,180 @@
+//===- OptimizerUpdate.cpp - Optimizer updates as fm ops --------*- C++ -*-===//
+//
+// This file implements fm-optimizer-update: each fm.apply_gradient becomes
+// the update of SGD (momentum, Nesterov, weight decay) or Adam, written
+// with pointwise fm ops so that fusion can make it one kernel per
+// parameter. Formulas follow PyTorch's torch.optim, so that runs compare.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir::fm {
+#define GEN_PASS_DEF_OPTIMIZERUPDATEPASS
+#include "passes/Passes.h.inc"
+} // namespace mlir::fm
+
+using namespace mlir;
+using namespace mlir::fm;
+
+namespace {
+
+/// Optimizer settings with PyTorch's defaults.
+struct OptimizerSpec {
+  std::string kind = "adam";
+  double lr = 1e-3, momentum = 0, weightDecay = 0;
+  bool nesterov = false;
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+};
+
+FailureOr<OptimizerSpec> readSpec(ModuleOp module) {
+  OptimizerSpec spec;
+  auto dict = module->getAttrOfType<DictionaryAttr>("fm.optimizer");
+  if (!dict)
+    return spec;
+  auto num = [&](StringRef key, double &out) {
+    if (auto a = dict.getAs<FloatAttr>(key))
+      out = a.getValueAsDouble();
+    else if (auto i = dict.getAs<IntegerAttr>(key))
+      out = i.getInt();
+  };
+  if (auto k = dict.getAs<StringAttr>("kind"))
+    spec.kind = k.str();
+  num("lr", spec.lr);
+  num("momentum", spec.momentum);
+  num("weight_decay", spec.weightDecay);
+  num("beta1", spec.beta1);
+  num("beta2", spec.beta2);
+  num("eps", spec.eps);
+  if (auto n = dict.getAs<BoolAttr>("nesterov"))
+    spec.nesterov = n.getValue();
+  if (spec.kind != "sgd" && spec.kind != "adam") {
+    module.emitError("unknown optimizer '") << spec.kind << "'";
+    return failure();
+  }
+  return spec;
+}
+
+/// Emits the update of one parameter at the builder's insertion point.
+struct Updater {
+  OpBuilder &b;
+  ModuleOp module;
+  SymbolTable &symbols;
+  const OptimizerSpec &spec;
+  Value lr, step; // scalar arguments, f32
+  Location loc;
+
+  Value cst(Type elem, double v) {
+    auto t = RankedTensorType::get({}, elem);
+    return b.create<ConstantOp>(loc, t,
+                                DenseElementsAttr::get(t, FloatAttr::get(elem, v)));
+  }
+  Value asElem(Value scalar, Type elem) {
+    auto t = RankedTensorType::get({}, elem);
+    return scalar.getType() == t ? scalar : b.create<CastOp>(loc, t, scalar);
+  }
+  Value add(Value x, Value y) { return b.create<AddOp>(loc, x, y); }
+  Value sub(Value x, Value y) { return b.create<SubOp>(loc, x, y); }
+  Value mul(Value x, Value y) { return b.create<MulOp>(loc, x, y); }
+  Value div(Value x, Value y) { return b.create<DivOp>(loc, x, y); }
+
+  /// A zero-initialised state tensor shaped like `param`, loaded.
+  Value state(ParamOp param, StringRef what, StringAttr &name) {
+    std::string symbol = ("optim." + what + "." + param.getSymName()).str();
+    auto existing = symbols.lookup<ParamOp>(symbol);
+    if (!existing) {
+      OpBuilder mb(param);
+      mb.setInsertionPointAfter(param);
+      existing = mb.create<ParamOp>(param.getLoc(), symbol, param.getType(),
+                                    "state", "zeros", mb.getF64ArrayAttr({}),
+                                    IntegerAttr(), IntegerAttr());
+      symbols.insert(existing);
+    }
+    name = existing.getSymNameAttr();
+    return b.create<LoadOp>(loc, existing.getType(),
+                            FlatSymbolRefAttr::get(name));
+  }
+  void store(Value v, StringAttr name) {
+    b.create<StoreOp>(loc, v, FlatSymbolRefAttr::get(name));
+  }
+
+  void update(ParamOp param, Value grad) {
+    Type elem = param.getTensorType().getElementType();
+    Value p = b.create<LoadOp>(loc, param.getType(),
+                               FlatSymbolRefAttr::get(param.getSymNameAttr()));
+    Value g = grad;
+    if (spec.weightDecay != 0)
+      g = add(g, mul(cst(elem, spec.weightDecay), p));
+    Value rate = asElem(lr, elem);
+    Value newP;
+    if (spec.kind == "sgd") {
+      Value direction = g;
+      if (spec.momentum != 0) {
+        StringAttr bufName;
+        Value buf = state(param, "momentum", bufName);
+        // PyTorch: buf = momentum * buf + g (the first step also starts from 0).
+        Value newBuf = add(mul(cst(elem, spec.momentum), buf), g);
+        store(newBuf, bufName);
+        direction = spec.nesterov ? add(g, mul(cst(elem, spec.momentum), newBuf))
+                                  : newBuf;
+      }
+      newP = sub(p, mul(rate, direction));
+    } else {
+      StringAttr mName, vName;
+      Value m = state(param, "adam_m", mName), v = state(param, "adam_v", vName);
+      Value b1 = cst(elem, spec.beta1), b2 = cst(elem, spec.beta2);
+      Value one = cst(elem, 1.0);
+      Value newM = add(mul(b1, m), mul(sub(one, b1), g));
+      Value newV = add(mul(b2, v), mul(sub(one, b2), mul(g, g)));
+      store(newM, mName);
+      store(newV, vName);
+      Value t = asElem(step, elem);
+      Value bc1 = sub(one, b.create<PowOp>(loc, b1, t));
+      Value bc2 = sub(one, b.create<PowOp>(loc, b2, t));
+      // PyTorch: p -= lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps)
+      Value denom = add(div(b.create<SqrtOp>(loc, newV), b.create<SqrtOp>(loc, bc2)),
+                        cst(elem, spec.eps));
+      newP = sub(p, mul(div(rate, bc1), div(newM, denom)));
+    }
+    store(newP, param.getSymNameAttr());
+  }
+};
+
+struct OptimizerUpdatePass : fm::impl::OptimizerUpdatePassBase<OptimizerUpdatePass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    FailureOr<OptimizerSpec> spec = readSpec(module);
+    if (failed(spec))
+      return signalPassFailure();
+    SymbolTable symbols(module);
+    MLIRContext *ctx = &getContext();
+    for (auto fn : llvm::to_vector(module.getOps<func::FuncOp>())) {
+      auto applies = llvm::to_vector(fn.getOps<ApplyGradientOp>());
+      if (applies.empty())
+        continue;
+      // The learning rate (after any schedule) and the 1-based step count
+      // come from the runtime each step.
+      auto scalar = RankedTensorType::get({}, Float32Type::get(ctx));
+      unsigned n = fn.getNumArguments();
+      fn.insertArgument(n, scalar,
+                        DictionaryAttr::get(ctx, {NamedAttribute(
+                            StringAttr::get(ctx, "fm.scalar"), StringAttr::get(ctx, "lr"))}),
+                        fn.getLoc());
+      fn.insertArgument(n + 1, scalar,
+                        DictionaryAttr::get(ctx, {NamedAttribute(
+                            StringAttr::get(ctx, "fm.scalar"), StringAttr::get(ctx, "step"))}),
+                        fn.getLoc());
+      Value lr = fn.getArgument(n), step = fn.getArgument(n + 1);
+      for (ApplyGradientOp apply : applies) {
+        OpBuilder b(apply);
+        auto param = symbols.lookup<ParamOp>(apply.getParam());
+        Updater{b, module, symbols, *spec, lr, step, apply.getLoc()}.update(
+            param, apply.getGradient());
+        apply.erase();
+      }
+    }
+  }
+};
+
+} // namespace
