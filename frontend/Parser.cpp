@@ -90,8 +90,16 @@ bool Parser::atTopLevelStart() {
 
 void Parser::skipToTopLevel() {
   lexer.resetBrackets();
-  while (!cur().is(TokenKind::Eof) && !atTopLevelStart())
+  // Stop at `model NAME`, `train NAME`, `fn NAME`, or at one of these
+  // keywords first on its line (whose header may be the next error).
+  bool lineStart = false;
+  while (!cur().is(TokenKind::Eof) && !atTopLevelStart()) {
+    if (lineStart && (cur().is(TokenKind::KwModel) ||
+                      cur().is(TokenKind::KwTrain) || cur().is(TokenKind::KwFn)))
+      return;
+    lineStart = cur().is(TokenKind::Newline) || cur().is(TokenKind::RBrace);
     consume();
+  }
 }
 
 //===----------------------------------------------------------------------===//

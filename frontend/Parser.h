@@ -96,7 +96,8 @@ private:
   /// '}' closing the body, not consumed. Braces opened on the way are
   /// skipped whole.
   void skipStatement();
-  /// Skips to the next `model`, `train` or `fn` that starts a definition.
+  /// Skips to the next `model`, `train` or `fn` that starts a definition:
+  /// one followed by a name or first on its line.
   void skipToTopLevel();
   /// True if the current token starts a top-level definition.
   bool atTopLevelStart();
