@@ -102,6 +102,10 @@ LogicalResult mlir::fm::inferClassification(std::optional<Location> loc,
     return emitOptionalError(loc, "'", opName,
                              "' expected logits of shape [N, C] but got ",
                              formatShape(l));
+  if (!llvm::isa<IntegerType>(y.getElementType()) || y.getElementType().isInteger(1))
+    return emitOptionalError(loc, "'", opName,
+                             "' expected integer class ids but got element type ",
+                             y.getElementType());
   if (y.getRank() != 1 || y.getDimSize(0) != l.getDimSize(0))
     return emitOptionalError(loc, "'", opName, "' expected labels of shape [",
                              formatShape(l).substr(1, formatShape(l).find(',') - 1),

@@ -1,0 +1,688 @@
+//===- MLIRGen.cpp - AST to the fm dialect ----------------------*- C++ -*-===//
+//
+// This file implements the statement and expression walk of MLIRGen: names
+// and shadowing, literals adopting the element type they meet, operators,
+// user functions inlined per call site with their own naming scope, and
+// the model function with its loss, outputs and metrics. Built-in ops live
+// in MLIRGenBuiltins.cpp, the train block in MLIRGenTrain.cpp.
+//
+//===----------------------------------------------------------------------===//
+#include "frontend/MLIRGenImpl.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/STLExtras.h"
+
+using namespace fm;
+
+std::string Term::describe() const {
+  switch (kind) {
+  case Tensor: return "a tensor";
+  case Number: return "a number";
+  case String: return "a string";
+  case Bool: return "a bool";
+  case List: return "a list";
+  case Symbol: return "the name '" + text + "'";
+  case Call: return "a call of '" + text + "'";
+  case Invalid: break;
+  }
+  return "an invalid value";
+}
+
+MLIRGenImpl::MLIRGenImpl(mlir::MLIRContext &ctx, const ModuleAST &ast,
+                         DiagnosticEngine &diag)
+    : ctx(ctx), ast(ast), diag(diag), b(&ctx) {}
+
+mlir::Location MLIRGenImpl::loc(const Location &l) {
+  return mlir::FileLineColLoc::get(&ctx, l.getFile(), l.getLine(), l.getColumn());
+}
+
+Term MLIRGenImpl::error(const Location &l, const llvm::Twine &message) {
+  diag.error(l, message);
+  return Term::invalid();
+}
+
+//===----------------------------------------------------------------------===//
+// Conversions of terms
+//===----------------------------------------------------------------------===//
+
+mlir::Value MLIRGenImpl::asTensor(const Term &t, mlir::Type elem,
+                                  llvm::StringRef what) {
+  if (t.kind == Term::Tensor)
+    return t.value;
+  if (t.kind == Term::Number) {
+    auto type = mlir::RankedTensorType::get({}, elem);
+    mlir::Attribute value;
+    if (llvm::isa<mlir::FloatType>(elem))
+      value = mlir::FloatAttr::get(elem, t.number);
+    else if (t.isInteger)
+      value = mlir::IntegerAttr::get(elem, (int64_t)t.number);
+    else {
+      error(t.loc, "expected an integer for " + what + " of integer type but got " +
+                       std::to_string(t.number));
+      return {};
+    }
+    return b.create<mlir::fm::ConstantOp>(
+        loc(t.loc), type, mlir::DenseElementsAttr::get(type, value));
+  }
+  if (t.ok())
+    error(t.loc, "expected a tensor for " + what + " but got " + t.describe());
+  return {};
+}
+
+std::optional<double> MLIRGenImpl::asNumber(const Term &t, llvm::StringRef what,
+                                            bool integer) {
+  if (t.kind != Term::Number) {
+    if (t.ok())
+      error(t.loc, "expected a constant number for " + what + " but got " +
+                       t.describe());
+    return std::nullopt;
+  }
+  if (integer && !t.isInteger) {
+    error(t.loc, "expected an integer for " + what + " but got " +
+                     std::to_string(t.number));
+    return std::nullopt;
+  }
+  return t.number;
+}
+
+std::optional<std::string> MLIRGenImpl::asString(const Term &t,
+                                                 llvm::StringRef what) {
+  if (t.kind == Term::String || t.kind == Term::Symbol)
+    return t.text;
+  if (t.ok())
+    error(t.loc, "expected a string for " + what + " but got " + t.describe());
+  return std::nullopt;
+}
+
+std::optional<bool> MLIRGenImpl::asBool(const Term &t, llvm::StringRef what) {
+  if (t.kind == Term::Bool)
+    return t.flag;
+  if (t.ok())
+    error(t.loc, "expected true or false for " + what + " but got " + t.describe());
+  return std::nullopt;
+}
+
+std::optional<std::vector<int64_t>>
+MLIRGenImpl::asIntList(const Term &t, llvm::StringRef what) {
+  std::vector<int64_t> out;
+  if (t.kind == Term::Number) {
+    auto v = asNumber(t, what, /*integer=*/true);
+    if (!v)
+      return std::nullopt;
+    out.push_back((int64_t)*v);
+    return out;
+  }
+  if (t.kind != Term::List) {
+    if (t.ok())
+      error(t.loc, "expected an integer or a list of integers for " + what +
+                       " but got " + t.describe());
+    return std::nullopt;
+  }
+  for (const Term &item : t.items) {
+    if (item.kind == Term::Symbol && item.text == symbolicDim) {
+      out.push_back(mlir::ShapedType::kDynamic);
+      continue;
+    }
+    auto v = asNumber(item, what, /*integer=*/true);
+    if (!v)
+      return std::nullopt;
+    out.push_back((int64_t)*v);
+  }
+  return out;
+}
+
+std::optional<int64_t> MLIRGenImpl::axis(const Term &t, int64_t value,
+                                         int64_t rank) {
+  int64_t a = value < 0 ? value + rank : value;
+  if (a < 0 || a >= rank) {
+    error(t.loc, "expected an axis in [" + std::to_string(-rank) + ", " +
+                     std::to_string(rank) + ") for a tensor of rank " +
+                     std::to_string(rank) + " but got " + std::to_string(value));
+    return std::nullopt;
+  }
+  return a;
+}
+
+//===----------------------------------------------------------------------===//
+// Parameters and naming (LANGUAGE.md §7)
+//===----------------------------------------------------------------------===//
+
+std::string MLIRGenImpl::layerName(llvm::StringRef op,
+                                   llvm::StringRef explicitName) {
+  if (!explicitName.empty())
+    return explicitName.str();
+  unsigned k = scopes.back().counters[op]++;
+  return k == 0 ? op.str() : (op + "_" + llvm::Twine(k)).str();
+}
+
+static void fans(mlir::RankedTensorType type, int64_t &fanIn, int64_t &fanOut) {
+  auto s = type.getShape();
+  if (s.empty()) {
+    fanIn = fanOut = 1;
+  } else if (s.size() == 1) {
+    fanIn = fanOut = s[0];
+  } else if (s.size() == 2) { // dense weights are [in, out]
+    fanIn = s[0];
+    fanOut = s[1];
+  } else { // conv weights are [out, in, kh, kw...]
+    int64_t field = 1;
+    for (int64_t d : s.drop_front(2))
+      field *= d;
+    fanIn = s[1] * field;
+    fanOut = s[0] * field;
+  }
+}
+
+mlir::Value MLIRGenImpl::createParam(const Location &where, llvm::StringRef layer,
+                                     llvm::StringRef tensor,
+                                     mlir::RankedTensorType type,
+                                     llvm::StringRef init,
+                                     llvm::ArrayRef<double> initArgs) {
+  std::string name = scopes.back().prefix;
+  if (!layer.empty())
+    name += layer.str() + ".";
+  name += tensor.str();
+  if (module.lookupSymbol(name)) {
+    error(where, "parameter '" + name + "' is defined twice; give the layer "
+                 "a distinct name=");
+    return {};
+  }
+  int64_t fanIn, fanOut;
+  fans(type, fanIn, fanOut);
+  mlir::OpBuilder mb(&ctx);
+  mb.setInsertionPoint(modelFn);
+  mb.create<mlir::fm::ParamOp>(loc(where), name, type, "param", init,
+                               mb.getF64ArrayAttr(initArgs),
+                               mb.getI64IntegerAttr(fanIn),
+                               mb.getI64IntegerAttr(fanOut));
+  return b.create<mlir::fm::LoadOp>(loc(where), type,
+                                    mlir::FlatSymbolRefAttr::get(&ctx, name));
+}
+
+/// `param NAME: TYPE = INIT`, INIT one of LANGUAGE.md §4's initialisers.
+mlir::Value MLIRGenImpl::genParamStmt(const ParamStmtAST &p) {
+  auto type = genType(p.getType());
+  if (!type)
+    return {};
+  if (!type->hasStaticShape()) {
+    error(p.getType().loc, "expected a parameter type with fixed extents but got a "
+                           "symbolic dimension");
+    return {};
+  }
+  const ExprAST &init = p.getInit();
+  std::string kind;
+  std::vector<double> initArgs;
+  std::vector<const ExprAST *> argExprs;
+  if (auto *n = llvm::dyn_cast<NameExprAST>(&init)) {
+    kind = n->getName().str();
+  } else if (auto *c = llvm::dyn_cast<CallExprAST>(&init)) {
+    kind = c->getCallee().str();
+    for (const ExprPtr &a : c->getArgs())
+      argExprs.push_back(a.get());
+  } else {
+    error(init.getLoc(), "expected an initialiser (zeros, ones, constant(v), "
+                         "normal(std), uniform(lo, hi), glorot_uniform, "
+                         "glorot_normal, he_uniform, he_normal)");
+    return {};
+  }
+  static const std::map<std::string, unsigned> arity = {
+      {"zeros", 0}, {"ones", 0}, {"constant", 1}, {"normal", 1},
+      {"uniform", 2}, {"glorot_uniform", 0}, {"glorot_normal", 0},
+      {"he_uniform", 0}, {"he_normal", 0}};
+  auto it = arity.find(kind);
+  if (it == arity.end()) {
+    error(init.getLoc(), "unknown initialiser '" + kind + "'; expected zeros, ones, "
+                         "constant, normal, uniform, glorot_uniform, "
+                         "glorot_normal, he_uniform or he_normal");
+    return {};
+  }
+  if (argExprs.size() != it->second) {
+    error(init.getLoc(), "expected " + std::to_string(it->second) +
+                             " argument(s) for initialiser '" + kind +
+                             "' but got " + std::to_string(argExprs.size()));
+    return {};
+  }
+  for (const ExprAST *a : argExprs) {
+    auto v = asNumber(genExpr(*a), "an initialiser argument");
+    if (!v)
+      return {};
+    initArgs.push_back(*v);
+  }
+  return createParam(p.getNameLoc(), "", p.getName(), *type, kind, initArgs);
+}
+
+//===----------------------------------------------------------------------===//
+// Types
+//===----------------------------------------------------------------------===//
+
+mlir::Type MLIRGenImpl::elementType(ElementType t) {
+  switch (t) {
+  case ElementType::F32: return b.getF32Type();
+  case ElementType::F64: return b.getF64Type();
+  case ElementType::I32: return b.getI32Type();
+  case ElementType::I64: return b.getI64Type();
+  case ElementType::U8: return b.getIntegerType(8);
+  case ElementType::Bool: return b.getI1Type();
+  }
+  return {};
+}
+
+std::optional<mlir::RankedTensorType> MLIRGenImpl::genType(const TypeAST &type) {
+  llvm::SmallVector<int64_t> shape;
+  for (auto [i, d] : llvm::enumerate(type.dims)) {
+    if (!d.isSymbolic()) {
+      shape.push_back(d.extent);
+      continue;
+    }
+    if (symbolicDim.empty())
+      symbolicDim = d.symbol;
+    if (d.symbol != symbolicDim) {
+      error(d.loc, "expected the symbolic dimension '" + symbolicDim +
+                       "' but got '" + d.symbol +
+                       "'; one symbolic (batch) dimension is supported");
+      return std::nullopt;
+    }
+    if (i != 0) {
+      error(d.loc, "expected the symbolic dimension '" + d.symbol +
+                       "' first; it stands for the batch");
+      return std::nullopt;
+    }
+    shape.push_back(mlir::ShapedType::kDynamic);
+  }
+  return mlir::RankedTensorType::get(shape, elementType(type.elementType));
+}
+
+//===----------------------------------------------------------------------===//
+// Expressions
+//===----------------------------------------------------------------------===//
+
+Term MLIRGenImpl::genExpr(const ExprAST &e) {
+  const Location &l = e.getLoc();
+  if (auto *n = llvm::dyn_cast<NumberExprAST>(&e))
+    return n->isInteger() ? Term::num(n->getIntValue(), true, l)
+                          : Term::num(n->getValue(), false, l);
+  if (auto *s = llvm::dyn_cast<StringExprAST>(&e)) {
+    Term t;
+    t.kind = Term::String;
+    t.text = s->getValue().str();
+    t.loc = l;
+    return t;
+  }
+  if (auto *bl = llvm::dyn_cast<BoolExprAST>(&e)) {
+    Term t;
+    t.kind = Term::Bool;
+    t.flag = bl->getValue();
+    t.loc = l;
+    return t;
+  }
+  if (auto *n = llvm::dyn_cast<NameExprAST>(&e)) {
+    for (auto &scope : llvm::reverse(env)) {
+      auto it = scope.find(n->getName());
+      if (it != scope.end()) {
+        Term t = it->second;
+        t.loc = l;
+        return t;
+      }
+      break; // functions see only their own names
+    }
+    // A bare name may be an argument-less op used as a value (`relu` in a
+    // pipe is a call) or a symbol such as an initialiser; callers decide.
+    Term t;
+    t.kind = Term::Symbol;
+    t.text = n->getName().str();
+    t.loc = l;
+    return t;
+  }
+  if (auto *neg = llvm::dyn_cast<NegExprAST>(&e)) {
+    Term x = genExpr(neg->getOperand());
+    if (!x.ok())
+      return x;
+    if (x.kind == Term::Number)
+      return Term::num(-x.number, x.isInteger, l);
+    mlir::Value v = asTensor(x, f32(), "'-'");
+    if (!v)
+      return Term::invalid();
+    return build<mlir::fm::NegOp>(l, v);
+  }
+  if (auto *bin = llvm::dyn_cast<BinaryExprAST>(&e))
+    return genBinary(*bin);
+  if (auto *call = llvm::dyn_cast<CallExprAST>(&e))
+    return genCall(*call);
+  if (auto *list = llvm::dyn_cast<ListExprAST>(&e)) {
+    Term t;
+    t.kind = Term::List;
+    t.loc = l;
+    for (const ExprPtr &item : list->getElements()) {
+      t.items.push_back(genExpr(*item));
+      if (!t.items.back().ok())
+        return Term::invalid();
+    }
+    return t;
+  }
+  return error(l, "unsupported expression");
+}
+
+Term MLIRGenImpl::genBinary(const BinaryExprAST &e) {
+  Term lhs = genExpr(e.getLHS()), rhs = genExpr(e.getRHS());
+  if (!lhs.ok() || !rhs.ok())
+    return Term::invalid();
+  BinaryOp op = e.getOp();
+  const Location &l = e.getLoc();
+  std::string spelling = ("'" + getBinaryOpSpelling(op) + "'").str();
+  // Constant arithmetic folds (e.g. `scale = 1/255`).
+  if (lhs.kind == Term::Number && rhs.kind == Term::Number && !isComparison(op)) {
+    double x = lhs.number, y = rhs.number;
+    bool ints = lhs.isInteger && rhs.isInteger;
+    switch (op) {
+    case BinaryOp::Add: return Term::num(x + y, ints, l);
+    case BinaryOp::Sub: return Term::num(x - y, ints, l);
+    case BinaryOp::Mul: return Term::num(x * y, ints, l);
+    case BinaryOp::Div:
+      if (y == 0)
+        return error(l, "division by zero in a constant expression");
+      return Term::num(x / y, false, l); // 1/255 is a fraction
+    default:
+      return error(l, "expected tensors for " + spelling + " but got numbers");
+    }
+  }
+  // A literal adopts the element type of the tensor it meets.
+  mlir::Type elem = f32();
+  if (lhs.kind == Term::Tensor)
+    elem = tensorType(lhs.value).getElementType();
+  else if (rhs.kind == Term::Tensor)
+    elem = tensorType(rhs.value).getElementType();
+  mlir::Value a = asTensor(lhs, elem, "the left operand of " + spelling);
+  mlir::Value c = asTensor(rhs, elem, "the right operand of " + spelling);
+  if (!a || !c)
+    return Term::invalid();
+  using namespace mlir::fm;
+  switch (op) {
+  case BinaryOp::Add: return build<AddOp>(l, {a, c});
+  case BinaryOp::Sub: return build<SubOp>(l, {a, c});
+  case BinaryOp::Mul: return build<MulOp>(l, {a, c});
+  case BinaryOp::Div: return build<DivOp>(l, {a, c});
+  case BinaryOp::MatMul: return build<MatMulOp>(l, {a, c});
+  default: break;
+  }
+  static const char *preds[] = {"lt", "le", "gt", "ge", "eq", "ne"};
+  const char *pred = preds[int(op) - int(BinaryOp::Lt)];
+  return build<CompareOp>(
+      l, {a, c}, {b.getNamedAttr("predicate", b.getStringAttr(pred))});
+}
+
+Term MLIRGenImpl::genCall(const CallExprAST &e) {
+  if (const FunctionAST *fn = ast.lookupFunction(e.getCallee()))
+    return genUserCall(e, *fn);
+  const auto &builtins = getBuiltins();
+  auto it = builtins.find(e.getCallee());
+  if (it == builtins.end())
+    return error(e.getLoc(), "unknown operation '" + e.getCallee() + "'");
+  const Builtin &op = it->second;
+
+  BoundArgs args;
+  auto signature = [&] {
+    std::string s = e.getCallee().str() + "(";
+    for (auto [i, p] : llvm::enumerate(op.params))
+      s += (i ? ", " : "") + p + (i >= op.required ? "=" : "");
+    return s + ")";
+  };
+  bool failed = false;
+  if (e.getArgs().size() > op.params.size())
+    return error(e.getArgs()[op.params.size()]->getLoc(),
+                 "expected at most " + std::to_string(op.params.size()) +
+                     " positional argument(s) for " + signature() + " but got " +
+                     std::to_string(e.getArgs().size()));
+  for (auto [i, a] : llvm::enumerate(e.getArgs())) {
+    Term t = genExpr(*a);
+    failed |= !t.ok();
+    args[op.params[i]] = t;
+  }
+  for (const KeywordArgAST &k : e.getKeywordArgs()) {
+    if (!llvm::is_contained(op.params, k.name)) {
+      error(k.loc, "unknown argument '" + k.name + "' for " + signature());
+      failed = true;
+      continue;
+    }
+    if (args.count(k.name)) {
+      error(k.loc, "argument '" + k.name + "' of '" + e.getCallee() +
+                       "' is given twice");
+      failed = true;
+      continue;
+    }
+    Term t = genExpr(*k.value);
+    failed |= !t.ok();
+    args[k.name] = t;
+  }
+  if (failed)
+    return Term::invalid();
+  for (unsigned i = 0; i < op.params.size(); ++i) {
+    const std::string &p = op.params[i];
+    if (args.count(p))
+      continue;
+    if (i < op.required)
+      return error(e.getLoc(), "missing argument '" + p + "' of " + signature());
+    auto d = op.defaults.find(p);
+    if (d != op.defaults.end()) {
+      args[p] = d->second;
+      args[p].loc = e.getLoc();
+    }
+  }
+  return op.lower(*this, e, args);
+}
+
+Term MLIRGenImpl::genUserCall(const CallExprAST &e, const FunctionAST &fn) {
+  if (llvm::is_contained(callStack, fn.getName().str()))
+    return error(e.getLoc(), "recursive call of '" + fn.getName() +
+                                 "'; functions are inlined and must not recurse");
+  if (!e.getKeywordArgs().empty())
+    return error(e.getKeywordArgs().front().loc,
+                 "functions take positional arguments only");
+  if (e.getArgs().size() != fn.getParams().size())
+    return error(e.getLoc(), "expected " + std::to_string(fn.getParams().size()) +
+                                 " argument(s) for '" + fn.getName() +
+                                 "' but got " + std::to_string(e.getArgs().size()));
+  llvm::StringMap<Term> frame;
+  for (auto [param, arg] : llvm::zip(fn.getParams(), e.getArgs())) {
+    Term t = genExpr(*arg);
+    if (!t.ok())
+      return t;
+    frame[param.name] = t;
+  }
+  std::string scope = layerName(fn.getName(), "");
+  env.push_back(std::move(frame));
+  scopes.push_back({scopes.back().prefix + scope + ".", {}});
+  callStack.push_back(fn.getName().str());
+  Term returned;
+  bool ok = genStatements(fn.getBody(), /*inFunction=*/true, &returned);
+  callStack.pop_back();
+  scopes.pop_back();
+  env.pop_back();
+  if (!ok)
+    return Term::invalid();
+  if (!returned.ok())
+    return error(fn.getLoc(), "function '" + fn.getName() + "' has no return");
+  return returned;
+}
+
+//===----------------------------------------------------------------------===//
+// Statements and the model
+//===----------------------------------------------------------------------===//
+
+bool MLIRGenImpl::genStatements(llvm::ArrayRef<StmtPtr> body, bool inFunction,
+                                Term *returned) {
+  unsigned errorsBefore = diag.getErrorCount();
+  for (const StmtPtr &s : body) {
+    if (diag.hasReachedErrorLimit())
+      break;
+    auto bind = [&](llvm::StringRef name, Term t) {
+      if (t.ok())
+        env.back()[name] = std::move(t);
+      else
+        env.back().erase(name); // later uses report nothing new
+    };
+    if (auto *in = llvm::dyn_cast<InputStmtAST>(s.get())) {
+      if (inFunction) {
+        error(in->getLoc(), "input and label declarations belong in a model");
+        continue;
+      }
+      auto type = genType(in->getType());
+      if (!type)
+        continue;
+      mlir::Block &entry = modelFn.getBody().front();
+      mlir::Value arg = entry.addArgument(*type, loc(in->getNameLoc()));
+      args.push_back({arg, b.getDictionaryAttr({b.getNamedAttr(
+                                 in->isLabel() ? "fm.label" : "fm.input",
+                                 b.getStringAttr(in->getName()))})});
+      bind(in->getName(), Term::tensor(arg, in->getNameLoc()));
+    } else if (auto *p = llvm::dyn_cast<ParamStmtAST>(s.get())) {
+      mlir::Value v = genParamStmt(*p);
+      bind(p->getName(), v ? Term::tensor(v, p->getNameLoc()) : Term());
+    } else if (auto *a = llvm::dyn_cast<AssignStmtAST>(s.get())) {
+      bind(a->getName(), genExpr(a->getValue()));
+    } else if (auto *r = llvm::dyn_cast<ReturnStmtAST>(s.get())) {
+      if (!inFunction) {
+        error(r->getLoc(), "return belongs in a fn");
+        continue;
+      }
+      *returned = genExpr(r->getValue());
+    } else if (inFunction) {
+      error(s->getLoc(), "loss, output and metric belong in a model");
+    } else if (auto *l = llvm::dyn_cast<LossStmtAST>(s.get())) {
+      Term t = genExpr(l->getValue());
+      if (!t.ok())
+        continue;
+      mlir::Value v = asTensor(t, f32(), "the loss");
+      if (!v)
+        continue;
+      auto type = tensorType(v);
+      if (type.getRank() != 0 || !llvm::isa<mlir::FloatType>(type.getElementType())) {
+        error(l->getValue().getLoc(), "expected a floating-point scalar loss but got " +
+                                          mlir::fm::formatShape(type));
+        continue;
+      }
+      if (llvm::any_of(results, [](const Result &r) { return r.role == "loss"; })) {
+        error(l->getLoc(), "a model has exactly one loss; write several terms as "
+                           "one expression");
+        continue;
+      }
+      std::string name = l->hasName() ? l->getName().str() : "loss";
+      results.push_back({"loss", name, v});
+      if (l->hasName())
+        bind(l->getName(), Term::tensor(v, l->getNameLoc()));
+    } else if (auto *res = llvm::dyn_cast<ResultStmtAST>(s.get())) {
+      Term t = genExpr(res->getValue());
+      if (!t.ok())
+        continue;
+      mlir::Value v = asTensor(t, f32(), res->isMetric() ? "a metric" : "an output");
+      if (!v)
+        continue;
+      if (res->isMetric() && tensorType(v).getRank() != 0) {
+        error(res->getValue().getLoc(), "expected a scalar metric but got shape " +
+                                            mlir::fm::formatShape(tensorType(v)));
+        continue;
+      }
+      results.push_back({res->isMetric() ? "metric" : "output",
+                         res->getName().str(), v});
+      bind(res->getName(), Term::tensor(v, res->getNameLoc()));
+    }
+  }
+  return diag.getErrorCount() == errorsBefore && shapeErrors == 0;
+}
+
+bool MLIRGenImpl::genModel(const ModelAST &model) {
+  auto fnType = b.getFunctionType({}, {});
+  modelFn = mlir::func::FuncOp::create(loc(model.getLoc()), model.getName(), fnType);
+  module.push_back(modelFn);
+  mlir::Block *entry = modelFn.addEntryBlock();
+  b.setInsertionPointToEnd(entry);
+  env.emplace_back();
+  scopes.push_back({"", {}});
+
+  bool ok = genStatements(model.getBody(), /*inFunction=*/false, nullptr);
+  if (!llvm::any_of(args, [](auto &a) { return a.second.contains("fm.input"); })) {
+    diag.error(model.getLoc(), "model '" + model.getName() + "' has no input");
+    ok = false;
+  }
+  if (!llvm::any_of(results, [](const Result &r) { return r.role == "loss"; })) {
+    diag.error(model.getLoc(), "model '" + model.getName() + "' has no loss");
+    ok = false;
+  }
+  if (!ok)
+    return false;
+
+  llvm::SmallVector<mlir::Value> values;
+  llvm::SmallVector<mlir::Attribute> resultAttrs;
+  for (const Result &r : results) {
+    values.push_back(r.value);
+    resultAttrs.push_back(b.getDictionaryAttr(
+        {b.getNamedAttr("fm.name", b.getStringAttr(r.name)),
+         b.getNamedAttr("fm.role", b.getStringAttr(r.role))}));
+  }
+  b.create<mlir::func::ReturnOp>(loc(model.getLoc()), values);
+  modelFn.setType(b.getFunctionType(entry->getArgumentTypes(),
+                                    mlir::ValueRange(values).getTypes()));
+  for (auto [i, a] : llvm::enumerate(args))
+    modelFn.setArgAttrs(i, a.second);
+  modelFn.setAllResultAttrs(resultAttrs);
+  modelFn->setAttr("fm.model_fn", b.getUnitAttr());
+  return true;
+}
+
+mlir::OwningOpRef<mlir::ModuleOp> MLIRGenImpl::run(const MLIRGenOptions &options) {
+  ctx.loadDialect<mlir::fm::FmDialect, mlir::func::FuncDialect>();
+  // Shape rules report through MLIR diagnostics; print them like ours.
+  mlir::ScopedDiagnosticHandler handler(&ctx, [&](mlir::Diagnostic &d) {
+    Location where;
+    if (auto flc = llvm::dyn_cast<mlir::FileLineColLoc>(d.getLocation()))
+      where = Location::get(flc.getFilename(), flc.getLine(), flc.getColumn());
+    Severity sev = d.getSeverity() == mlir::DiagnosticSeverity::Error
+                       ? Severity::Error
+                       : d.getSeverity() == mlir::DiagnosticSeverity::Warning
+                             ? Severity::Warning
+                             : Severity::Note;
+    diag.report(sev, where, d.str());
+    return mlir::success();
+  });
+
+  const ModelAST *model = nullptr;
+  for (const auto &def : ast)
+    if (auto *m = llvm::dyn_cast<ModelAST>(def.get())) {
+      if (!options.modelName.empty() ? m->getName() == options.modelName
+                                     : (!model || ast.lookupTrain(m->getName())))
+        model = m;
+    }
+  if (!model) {
+    if (options.modelName.empty())
+      diag.error(Location::get(ast.getFileName(), 1, 1), "expected a model definition");
+    else
+      diag.error(Location::get(ast.getFileName(), 1, 1),
+                 "no model named '" + options.modelName + "'");
+    return nullptr;
+  }
+  module = mlir::ModuleOp::create(loc(model->getLoc()));
+  mlir::OwningOpRef<mlir::ModuleOp> owned(module);
+  module->setAttr("fm.model", b.getStringAttr(model->getName()));
+  module->setAttr("fm.source", b.getStringAttr(ast.getFileName()));
+  bool ok = genModel(*model);
+  ok &= lowerTrainBlock(*this, module, ast.lookupTrain(model->getName()),
+                        ast.getFileName());
+  for (const auto &def : ast)
+    if (auto *t = llvm::dyn_cast<TrainAST>(def.get()))
+      if (!ast.lookupModel(t->getName())) {
+        diag.error(t->getLoc(), "train block for unknown model '" + t->getName() + "'");
+        ok = false;
+      }
+  if (!ok || diag.hasErrors())
+    return nullptr;
+  if (mlir::failed(mlir::verify(module)))
+    return nullptr;
+  return owned;
+}
+
+mlir::OwningOpRef<mlir::ModuleOp> fm::mlirGen(mlir::MLIRContext &context,
+                                              const ModuleAST &module,
+                                              DiagnosticEngine &diag,
+                                              const MLIRGenOptions &options) {
+  return MLIRGenImpl(context, module, diag).run(options);
+}
