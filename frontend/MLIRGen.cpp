@@ -65,7 +65,9 @@ mlir::Value MLIRGenImpl::asTensor(const Term &t, mlir::Type elem,
     return b.create<mlir::fm::ConstantOp>(
         loc(t.loc), type, mlir::DenseElementsAttr::get(type, value));
   }
-  if (t.ok())
+  if (t.kind == Term::Symbol)
+    error(t.loc, "unknown name '" + t.text + "'");
+  else if (t.ok())
     error(t.loc, "expected a tensor for " + what + " but got " + t.describe());
   return {};
 }
@@ -423,8 +425,19 @@ Term MLIRGenImpl::genCall(const CallExprAST &e) {
   BoundArgs args;
   auto signature = [&] {
     std::string s = e.getCallee().str() + "(";
-    for (auto [i, p] : llvm::enumerate(op.params))
-      s += (i ? ", " : "") + p + (i >= op.required ? "=" : "");
+    for (auto [i, p] : llvm::enumerate(op.params)) {
+      s += (i ? ", " : "") + p;
+      auto d = op.defaults.find(p);
+      if (d == op.defaults.end())
+        continue;
+      const Term &v = d->second;
+      if (v.kind == Term::Number)
+        s += "=" + (v.isInteger ? std::to_string((int64_t)v.number) : std::to_string(v.number));
+      else if (v.kind == Term::Bool)
+        s += v.flag ? "=true" : "=false";
+      else if (v.kind == Term::String)
+        s += "=\"" + v.text + "\"";
+    }
     return s + ")";
   };
   bool failed = false;

@@ -9,7 +9,12 @@
 // the stops are ordered, so each stage runs only if the requested action is
 // at or past it:
 //
-//   fmc model.fm --emit=ast      parse and print the AST
+//   fmc model.fm --emit=ast        parse and print the AST
+//   fmc model.fm --emit=mlir       the fm dialect as MLIRGen emits it
+//   fmc model.fm --emit=steps      predict / evaluate / train_step
+//   fmc model.fm --emit=grad       ... with the backward graph
+//   fmc model.fm --emit=optimized  ... with the optimizer's update
+//   fmc model.fm --emit=fm         ... grouped into kernels (the final fm IR)
 //
 // Errors go to stderr and make fmc exit with status 1.
 //
@@ -17,7 +22,13 @@
 
 #include "frontend/AST.h"
 #include "frontend/Diagnostics.h"
+#include "frontend/MLIRGen.h"
 #include "frontend/Parser.h"
+#include "ir/FmDialect.h"
+#include "passes/Passes.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
@@ -37,15 +48,31 @@ namespace {
 /// The stops of the pipeline, in order. Add new stages at their place in
 /// the order; `emitAction >= Action::X` means "run stage X".
 enum class Action {
-  None,    ///< parse and check only
-  DumpAST, ///< print the AST
+  None,          ///< compile and check only
+  DumpAST,       ///< print the AST
+  DumpMLIR,      ///< print the fm dialect from MLIRGen
+  DumpSteps,     ///< print the step functions
+  DumpGrad,      ///< print after autodiff
+  DumpOptimized, ///< print after the optimizer update
+  DumpKernels,   ///< print the outlined kernels (the final fm IR)
 };
 } // namespace
 
 static cl::opt<Action> emitAction(
     "emit", cl::desc("Select the kind of output desired"),
     cl::init(Action::None),
-    cl::values(clEnumValN(Action::DumpAST, "ast", "print the AST")));
+    cl::values(clEnumValN(Action::DumpAST, "ast", "print the AST"),
+               clEnumValN(Action::DumpMLIR, "mlir", "print the fm dialect from MLIRGen"),
+               clEnumValN(Action::DumpSteps, "steps", "print the step functions"),
+               clEnumValN(Action::DumpGrad, "grad", "print after autodiff"),
+               clEnumValN(Action::DumpOptimized, "optimized",
+                          "print after the optimizer update"),
+               clEnumValN(Action::DumpKernels, "fm",
+                          "print the final fm IR, grouped into kernels")));
+
+static cl::opt<std::string>
+    modelName("model", cl::desc("The model to compile (default: the file's only one)"),
+              cl::init(""));
 
 static cl::opt<unsigned>
     errorLimit("error-limit",
@@ -86,6 +113,34 @@ int main(int argc, char **argv) {
     return 0;
   }
 
-  // Later stages (MLIRGen, passes, codegen) go here, in pipeline order.
-  return diag.hasErrors() ? 1 : 0;
+  if (diag.hasErrors())
+    return 1;
+
+  // MLIRGen: AST -> fm dialect, with names, arguments and shapes checked.
+  mlir::MLIRContext context;
+  fm::MLIRGenOptions genOptions;
+  genOptions.modelName = modelName;
+  mlir::OwningOpRef<mlir::ModuleOp> ir =
+      fm::mlirGen(context, *module, diag, genOptions);
+  if (!ir)
+    return 1;
+  if (emitAction == Action::DumpMLIR) {
+    ir->print(llvm::outs());
+    return 0;
+  }
+
+  // Passes: step functions, gradients, optimizer, kernels.
+  llvm::StringRef stop = emitAction == Action::DumpSteps       ? "steps"
+                         : emitAction == Action::DumpGrad      ? "grad"
+                         : emitAction == Action::DumpOptimized ? "optimized"
+                                                               : "kernels";
+  mlir::PassManager pm(&context);
+  mlir::fm::buildFmPipelineUpTo(pm, stop);
+  if (mlir::failed(pm.run(*ir)))
+    return 1;
+  if (emitAction >= Action::DumpSteps && emitAction <= Action::DumpKernels) {
+    ir->print(llvm::outs());
+    return 0;
+  }
+  return 0;
 }
