@@ -255,10 +255,12 @@ static std::string findIdxFile(const std::string &dir, const std::string &stem) 
 }
 
 Dataset Dataset::mnist(const std::string &dir) {
-  Dataset d = idx(findIdxFile(dir, "train-images-idx3-ubyte"),
-                  findIdxFile(dir, "train-labels-idx1-ubyte"),
-                  findIdxFile(dir, "t10k-images-idx3-ubyte"),
-                  findIdxFile(dir, "t10k-labels-idx1-ubyte"), 10);
+  // One at a time, so the first missing file is the one reported.
+  std::string trainImages = findIdxFile(dir, "train-images-idx3-ubyte");
+  std::string trainLabels = findIdxFile(dir, "train-labels-idx1-ubyte");
+  std::string testImages = findIdxFile(dir, "t10k-images-idx3-ubyte");
+  std::string testLabels = findIdxFile(dir, "t10k-labels-idx1-ubyte");
+  Dataset d = idx(trainImages, trainLabels, testImages, testLabels, 10);
   d.name = dir;
   return d;
 }

@@ -1,0 +1,300 @@
+//===- fmrun.cpp - Train, evaluate or run a model from the command line ---===//
+//
+// This file implements fmrun, the runtime's C++ API on the command line:
+//   fmrun train   MODEL [--epochs N --batch N --seed N --validation F --lr F
+//                        --threads N --log FILE --checkpoint-dir DIR
+//                        --limit N --resume FILE]
+//   fmrun eval    MODEL [--checkpoint FILE --batch N --threads N]
+//   fmrun predict MODEL [--checkpoint FILE --count N --threads N]
+//   fmrun bench   MODEL [--batch N --steps N --threads N]
+// MODEL is a lib<Name>.so model library or a .fm source (compiled through
+// fmc --shared into a cache; see ModelLoader.h). Flags override the keys
+// of the model's train block. Exit status: 0 success, 1 runtime error,
+// 2 usage error.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/Checkpoint.h"
+#include "runtime/Error.h"
+#include "runtime/Model.h"
+#include "runtime/Trainer.h"
+#include "runtime/data/Dataset.h"
+#include "tools/fmrun/ModelLoader.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <set>
+#include <sys/stat.h>
+
+using namespace fm;
+
+namespace {
+
+/// A command-line mistake: reported with the usage hint, exit status 2.
+struct UsageError : Error {
+  using Error::Error;
+};
+
+const char *kUsage =
+    "usage: fmrun train|eval|predict|bench MODEL [options]\n"
+    "  MODEL                lib<Name>.so model library, or a .fm source\n"
+    "train:   --epochs N --batch N --seed N --validation F --lr F --threads N\n"
+    "         --log FILE --checkpoint-dir DIR --limit N --resume FILE\n"
+    "eval:    --checkpoint FILE --batch N --threads N\n"
+    "predict: --checkpoint FILE --count N --threads N\n"
+    "bench:   --batch N --steps N --threads N\n"
+    "compile (.fm only): --fmc PATH --target T --schedule S\n";
+
+/// Which flags each command takes; every flag takes a value.
+const std::map<std::string, std::set<std::string>> kFlags = {
+    {"train", {"epochs", "batch", "seed", "validation", "lr", "threads", "log",
+               "checkpoint-dir", "limit", "resume"}},
+    {"eval", {"checkpoint", "batch", "threads"}},
+    {"predict", {"checkpoint", "count", "threads"}},
+    {"bench", {"batch", "steps", "threads"}}};
+const std::set<std::string> kCompileFlags = {"fmc", "target", "schedule"};
+
+struct Args {
+  std::string command, model;
+  std::map<std::string, std::string> flags;
+
+  bool has(const std::string &f) const { return flags.count(f) != 0; }
+  std::string get(const std::string &f) const {
+    auto it = flags.find(f);
+    return it == flags.end() ? "" : it->second;
+  }
+  int64_t getInt(const std::string &f, int64_t min) const {
+    const std::string &v = flags.at(f);
+    char *end = nullptr;
+    errno = 0;
+    long long x = std::strtoll(v.c_str(), &end, 10);
+    if (v.empty() || *end || errno || x < min)
+      throw UsageError("--" + f + " expects an integer >= " + std::to_string(min) +
+                       " but got '" + v + "'");
+    return x;
+  }
+  double getDouble(const std::string &f) const {
+    const std::string &v = flags.at(f);
+    char *end = nullptr;
+    double x = std::strtod(v.c_str(), &end);
+    if (v.empty() || *end || !std::isfinite(x))
+      throw UsageError("--" + f + " expects a number but got '" + v + "'");
+    return x;
+  }
+};
+
+Args parseArgs(int argc, char **argv) {
+  Args a;
+  std::vector<std::string> positional;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    }
+    if (arg.rfind("--", 0) != 0) {
+      positional.push_back(arg);
+      continue;
+    }
+    std::string name = arg.substr(2), value;
+    size_t eq = name.find('=');
+    if (eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      throw UsageError("option '--" + name + "' needs a value");
+    }
+    if (a.flags.count(name))
+      throw UsageError("option '--" + name + "' given twice");
+    a.flags[name] = value;
+  }
+  if (positional.empty())
+    throw UsageError("missing command (train, eval, predict or bench)");
+  a.command = positional[0];
+  if (!kFlags.count(a.command))
+    throw UsageError("unknown command '" + a.command +
+                     "'; expected train, eval, predict or bench");
+  if (positional.size() != 2)
+    throw UsageError(positional.size() < 2 ? "missing MODEL (a lib<Name>.so or a .fm file)"
+                                           : "unexpected argument '" + positional[2] + "'");
+  a.model = positional[1];
+  for (const auto &f : a.flags)
+    if (!kFlags.at(a.command).count(f.first) && !kCompileFlags.count(f.first))
+      throw UsageError("unknown option '--" + f.first + "' for '" + a.command + "'");
+  // Check numbers now, before minutes of compiling or loading data.
+  static const std::map<std::string, int64_t> intFlags = {
+      {"epochs", 0}, {"batch", 1}, {"seed", 0}, {"threads", 1},
+      {"limit", 1},  {"count", 1}, {"steps", 1}};
+  for (const auto &f : a.flags) {
+    auto it = intFlags.find(f.first);
+    if (it != intFlags.end())
+      a.getInt(f.first, it->second);
+    else if (f.first == "validation" || f.first == "lr")
+      a.getDouble(f.first);
+  }
+  return a;
+}
+
+std::string defaultCheckpoint(const Model &model) {
+  std::string dir = model.getDescriptor().train.checkpoint;
+  if (dir.empty())
+    dir = "checkpoints/" + model.getName();
+  return dir + "/best.safetensors";
+}
+
+/// Loads --checkpoint, else the default best checkpoint if there is one.
+void restore(Model &model, const Args &args) {
+  std::string path = args.get("checkpoint");
+  if (path.empty()) {
+    struct stat st;
+    path = defaultCheckpoint(model);
+    if (::stat(path.c_str(), &st) != 0) {
+      std::fprintf(stderr, "fmrun: no checkpoint (looked for %s); using the initial "
+                           "parameters\n", path.c_str());
+      return;
+    }
+  }
+  loadCheckpoint(model, path);
+  std::printf("checkpoint %s (step %lld)\n", path.c_str(),
+              static_cast<long long>(model.getStepCount()));
+}
+
+void printSummary(const Model &model, const Dataset &data) {
+  const Descriptor &d = model.getDescriptor();
+  int64_t params = 0;
+  for (int id : d.getTensorsOfKind(TensorKind::Param))
+    params += d.tensors[id].getElementCount(1);
+  std::printf("model %s: %lld parameters; data %s: %lld train, %lld test samples\n",
+              d.model.c_str(), static_cast<long long>(params), data.name.c_str(),
+              static_cast<long long>(data.train.count),
+              static_cast<long long>(data.test.count));
+  std::fflush(stdout);
+}
+
+int runTrain(Model &model, const Dataset &data, const Args &args) {
+  TrainOptions o;
+  if (args.has("epochs")) o.epochs = args.getInt("epochs", 0);
+  if (args.has("batch")) o.batch = args.getInt("batch", 1);
+  if (args.has("seed")) o.seed = static_cast<uint64_t>(args.getInt("seed", 0));
+  if (args.has("validation")) o.validation = args.getDouble("validation");
+  if (args.has("lr")) o.lr = args.getDouble("lr");
+  if (args.has("limit")) o.limit = args.getInt("limit", 1);
+  if (args.has("checkpoint-dir")) o.checkpointDir = args.get("checkpoint-dir");
+  o.logPath = args.get("log");
+  o.resumePath = args.get("resume");
+  Trainer trainer(model, data, o);
+  printSummary(model, data);
+  trainer.run();
+  if (!trainer.getSettings().checkpoint.empty())
+    std::printf("checkpoints in %s\n", trainer.getSettings().checkpoint.c_str());
+  return 0;
+}
+
+int runEval(Model &model, const Dataset &data, const Args &args) {
+  restore(model, args);
+  Trainer trainer(model, data);
+  int64_t batch = args.has("batch") ? args.getInt("batch", 1) : trainer.getSettings().batch;
+  Metrics m = trainer.evaluate(data.test, 0, data.test.count, batch);
+  std::printf("test  %s  (%lld samples)\n", m.format().c_str(),
+              static_cast<long long>(m.samples));
+  return 0;
+}
+
+int runPredict(Model &model, const Dataset &data, const Args &args) {
+  restore(model, args);
+  const Descriptor &d = model.getDescriptor();
+  if (d.outputs.empty())
+    throw Error("model '" + d.model + "' has no outputs to predict",
+                FM_STATUS_FAILED_PRECONDITION);
+  int64_t count = args.has("count") ? args.getInt("count", 1) : 10;
+  count = std::min(count, data.test.count);
+  Trainer trainer(model, data);
+  std::vector<int64_t> indices(static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i)
+    indices[i] = i;
+  trainer.loadBatch(data.test, indices.data(), count, false, 0);
+  model.run(StepKind::Predict, count);
+  int out = d.getStep(StepKind::Predict).findResult(d.outputs[0]);
+  const TensorDesc &t = d.tensors[out];
+  int64_t per = t.getSampleElementCount();
+  std::vector<double> values(static_cast<size_t>(count * per));
+  model.checkHostReadable(out);
+  for (size_t i = 0; i < values.size(); ++i)
+    values[i] = t.dtype == DType::F64 ? static_cast<const double *>(model.getData(out))[i]
+                                      : static_cast<const float *>(model.getData(out))[i];
+  int64_t correct = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    const double *row = values.data() + i * per;
+    int64_t best = std::max_element(row, row + per) - row;
+    correct += best == data.test.labels[i];
+    std::printf("sample %lld: %s %lld (%.4f)  label %d\n", static_cast<long long>(i),
+                d.outputs[0].c_str(), static_cast<long long>(best), row[best],
+                data.test.labels[i]);
+  }
+  std::printf("%lld of %lld predicted correctly\n", static_cast<long long>(correct),
+              static_cast<long long>(count));
+  return 0;
+}
+
+int runBench(Model &model, const Dataset &data, const Args &args) {
+  Trainer trainer(model, data);
+  int64_t batch = args.has("batch") ? args.getInt("batch", 1) : trainer.getSettings().batch;
+  int64_t steps = args.has("steps") ? args.getInt("steps", 1) : 20;
+  batch = std::min(batch, data.train.count);
+  std::vector<int64_t> indices(static_cast<size_t>(batch));
+  for (int64_t i = 0; i < batch; ++i)
+    indices[i] = i;
+  trainer.loadBatch(data.train, indices.data(), batch, false, 0);
+  float lr = static_cast<float>(trainer.getSettings().lr);
+  model.run(StepKind::Train, batch, lr); // warm-up: thread pool, caches
+  auto start = std::chrono::steady_clock::now();
+  for (int64_t s = 0; s < steps; ++s)
+    model.run(StepKind::Train, batch, lr);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("train_step  batch %lld  %.3f ms/step  %.0f img/s\n",
+              static_cast<long long>(batch), 1000 * seconds / steps,
+              batch * steps / seconds);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Args args;
+  try {
+    args = parseArgs(argc, argv);
+    CompileOptions compile;
+    compile.fmc = args.get("fmc");
+    compile.target = args.get("target");
+    compile.schedule = args.get("schedule");
+    std::string library = resolveModelLibrary(args.model, compile);
+    const fm_model_desc_t *desc = loadModelLibrary(library);
+    Model::Options options;
+    if (args.has("threads"))
+      options.numThreads = static_cast<int>(args.getInt("threads", 1));
+    if (args.has("batch"))
+      options.maxBatch = args.getInt("batch", 1);
+    Model model(desc, options);
+    Dataset data = Dataset::fromSpec(model.getDescriptor().train.data);
+    if (args.command == "train")
+      return runTrain(model, data, args);
+    if (args.command == "eval")
+      return runEval(model, data, args);
+    if (args.command == "predict")
+      return runPredict(model, data, args);
+    return runBench(model, data, args);
+  } catch (const UsageError &e) {
+    std::fprintf(stderr, "fmrun: %s\n%s", e.what(), kUsage);
+    return 2;
+  } catch (const Error &e) {
+    std::fprintf(stderr, "fmrun: %s\n", e.what());
+    return 1;
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "fmrun: internal error: %s\n", e.what());
+    return 1;
+  }
+}
