@@ -23,7 +23,8 @@ using namespace fm;
 using json::Value;
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "checkpoints store raw little-endian data; add byte swapping for this host"
+#error                                                                         \
+    "checkpoints store raw little-endian data; add byte swapping for this host"
 #endif
 
 // The safetensors reference implementation rejects larger headers too.
@@ -31,19 +32,25 @@ static constexpr uint64_t kMaxHeaderBytes = 100 * 1000 * 1000;
 
 const char *fm::getSafetensorsDType(DType dtype) {
   switch (dtype) {
-  case DType::F32: return "F32";
-  case DType::F64: return "F64";
-  case DType::I32: return "I32";
-  case DType::I64: return "I64";
-  case DType::U8: return "U8";
-  case DType::Bool: return "BOOL";
+  case DType::F32:
+    return "F32";
+  case DType::F64:
+    return "F64";
+  case DType::I32:
+    return "I32";
+  case DType::I64:
+    return "I64";
+  case DType::U8:
+    return "U8";
+  case DType::Bool:
+    return "BOOL";
   }
   return "?";
 }
 
 static bool parseSafetensorsDType(const std::string &s, DType &out) {
-  for (DType d : {DType::F32, DType::F64, DType::I32, DType::I64, DType::U8,
-                  DType::Bool})
+  for (DType d :
+       {DType::F32, DType::F64, DType::I32, DType::I64, DType::U8, DType::Bool})
     if (s == getSafetensorsDType(d)) {
       out = d;
       return true;
@@ -99,8 +106,8 @@ void fm::writeSafetensors(const std::string &path,
   size_t offset = 0;
   for (const SafetensorsView &t : tensors) {
     if (t.name == "__metadata__" || header.find(t.name))
-      throw Error("cannot write '" + path + "': duplicate or reserved tensor name '" +
-                  t.name + "'");
+      throw Error("cannot write '" + path +
+                  "': duplicate or reserved tensor name '" + t.name + "'");
     size_t count = 1;
     Value shape = Value::array();
     for (int64_t d : t.shape) {
@@ -159,7 +166,8 @@ void fm::writeSafetensors(const std::string &path,
   }
   // Make the rename itself durable; failure here loses nothing written.
   size_t slash = path.find_last_of('/');
-  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  std::string dir =
+      slash == std::string::npos ? "." : path.substr(0, slash + 1);
   int dirFd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirFd >= 0) {
     ::fsync(dirFd);
@@ -229,8 +237,8 @@ SafetensorsFile fm::readSafetensors(const std::string &path) {
       const Value &v = member.second;
       if (name == "__metadata__") {
         for (const auto &m : v.getObject("__metadata__"))
-          file.metadata.emplace_back(m.first,
-                                     m.second.getString("__metadata__." + m.first));
+          file.metadata.emplace_back(
+              m.first, m.second.getString("__metadata__." + m.first));
         continue;
       }
       std::string what = "tensor '" + name + "'";
@@ -242,12 +250,14 @@ SafetensorsFile fm::readSafetensors(const std::string &path) {
       uint64_t count = 1;
       for (const Value &d : v.at("shape", what).getArray(what + ".shape")) {
         int64_t extent = d.getInteger(what + ".shape");
-        if (extent < 0 || (extent > 0 && count > UINT64_MAX / 16 / uint64_t(extent)))
+        if (extent < 0 ||
+            (extent > 0 && count > UINT64_MAX / 16 / uint64_t(extent)))
           throw Error(what + ": invalid extent " + std::to_string(extent));
         count *= static_cast<uint64_t>(extent);
         e.shape.push_back(extent);
       }
-      const auto &offsets = v.at("data_offsets", what).getArray(what + ".data_offsets");
+      const auto &offsets =
+          v.at("data_offsets", what).getArray(what + ".data_offsets");
       if (offsets.size() != 2)
         throw Error(what + ": data_offsets must be [begin, end]");
       int64_t begin = offsets[0].getInteger(what + ".data_offsets");
@@ -257,7 +267,8 @@ SafetensorsFile fm::readSafetensors(const std::string &path) {
                     std::to_string(end) + "] lie outside the " +
                     std::to_string(dataSize) + " data bytes; truncated?");
       if (static_cast<uint64_t>(end - begin) != count * getDTypeSize(e.dtype))
-        throw Error(what + ": expected " + std::to_string(count * getDTypeSize(e.dtype)) +
+        throw Error(what + ": expected " +
+                    std::to_string(count * getDTypeSize(e.dtype)) +
                     " bytes for its shape but data_offsets span " +
                     std::to_string(end - begin));
       e.begin = static_cast<size_t>(begin);
@@ -271,13 +282,15 @@ SafetensorsFile fm::readSafetensors(const std::string &path) {
   std::vector<const SafetensorsFile::Entry *> sorted;
   for (const auto &e : file.entries)
     sorted.push_back(&e);
-  std::sort(sorted.begin(), sorted.end(),
-            [](auto *a, auto *b) { return a->begin < b->begin || (a->begin == b->begin && a->end < b->end); });
+  std::sort(sorted.begin(), sorted.end(), [](auto *a, auto *b) {
+    return a->begin < b->begin || (a->begin == b->begin && a->end < b->end);
+  });
   size_t expected = 0;
   for (const auto *e : sorted) {
     if (e->begin != expected)
       throw corrupt("tensor '" + e->name + "' starts at byte " +
-                    std::to_string(e->begin) + " but the previous one ends at " +
+                    std::to_string(e->begin) +
+                    " but the previous one ends at " +
                     std::to_string(expected));
     expected = e->end;
   }
@@ -330,7 +343,8 @@ static int64_t parseCount(const std::string &text, const std::string &what) {
   errno = 0;
   long long v = std::strtoll(text.c_str(), &end, 10);
   if (text.empty() || *end != '\0' || errno != 0 || v < 0)
-    throw Error(what + ": expected a non-negative integer but got '" + text + "'",
+    throw Error(what + ": expected a non-negative integer but got '" + text +
+                    "'",
                 FM_STATUS_DATA_LOSS);
   return v;
 }
@@ -354,8 +368,8 @@ Metadata fm::loadCheckpoint(Model &model, const std::string &path) {
                   FM_STATUS_NOT_FOUND);
     if (e->dtype != t.dtype || e->shape != t.shape)
       throw Error(prefix + ": tensor '" + t.name + "' is " +
-                      formatShape(e->dtype, e->shape) + " but the model expects " +
-                      formatShape(t.dtype, t.shape),
+                      formatShape(e->dtype, e->shape) +
+                      " but the model expects " + formatShape(t.dtype, t.shape),
                   FM_STATUS_INVALID_ARGUMENT);
   }
   for (const auto &e : file.entries) {
@@ -371,7 +385,8 @@ Metadata fm::loadCheckpoint(Model &model, const std::string &path) {
     step = parseCount(*s, prefix + " metadata 'step'");
   for (int id : ids) {
     const SafetensorsFile::Entry *e = file.find(model.getTensorDesc(id).name);
-    std::memcpy(model.getData(id), file.data.data() + e->begin, e->end - e->begin);
+    std::memcpy(model.getData(id), file.data.data() + e->begin,
+                e->end - e->begin);
     model.markHostWritten(id);
   }
   model.setStepCount(step);

@@ -23,53 +23,79 @@ using json::Value;
 //===----------------------------------------------------------------------===//
 
 DType fm::parseDType(const std::string &name) {
-  if (name == "f32") return DType::F32;
-  if (name == "f64") return DType::F64;
-  if (name == "i32") return DType::I32;
-  if (name == "i64") return DType::I64;
-  if (name == "u8") return DType::U8;
-  if (name == "bool") return DType::Bool;
+  if (name == "f32")
+    return DType::F32;
+  if (name == "f64")
+    return DType::F64;
+  if (name == "i32")
+    return DType::I32;
+  if (name == "i64")
+    return DType::I64;
+  if (name == "u8")
+    return DType::U8;
+  if (name == "bool")
+    return DType::Bool;
   throw Error("unknown dtype '" + name +
               "'; expected one of f32, f64, i32, i64, u8, bool");
 }
 
 const char *fm::getDTypeName(DType dtype) {
   switch (dtype) {
-  case DType::F32: return "f32";
-  case DType::F64: return "f64";
-  case DType::I32: return "i32";
-  case DType::I64: return "i64";
-  case DType::U8: return "u8";
-  case DType::Bool: return "bool";
+  case DType::F32:
+    return "f32";
+  case DType::F64:
+    return "f64";
+  case DType::I32:
+    return "i32";
+  case DType::I64:
+    return "i64";
+  case DType::U8:
+    return "u8";
+  case DType::Bool:
+    return "bool";
   }
   return "?";
 }
 
 size_t fm::getDTypeSize(DType dtype) {
   switch (dtype) {
-  case DType::F64: case DType::I64: return 8;
-  case DType::F32: case DType::I32: return 4;
-  case DType::U8: case DType::Bool: return 1;
+  case DType::F64:
+  case DType::I64:
+    return 8;
+  case DType::F32:
+  case DType::I32:
+    return 4;
+  case DType::U8:
+  case DType::Bool:
+    return 1;
   }
   return 1;
 }
 
 const char *fm::getTensorKindName(TensorKind kind) {
   switch (kind) {
-  case TensorKind::Input: return "input";
-  case TensorKind::Label: return "label";
-  case TensorKind::Param: return "param";
-  case TensorKind::State: return "state";
-  case TensorKind::Temp: return "temp";
+  case TensorKind::Input:
+    return "input";
+  case TensorKind::Label:
+    return "label";
+  case TensorKind::Param:
+    return "param";
+  case TensorKind::State:
+    return "state";
+  case TensorKind::Temp:
+    return "temp";
   }
   return "?";
 }
 
 const char *fm::getStepName(StepKind step) {
   switch (step) {
-  case StepKind::Train: return "train_step";
-  case StepKind::Evaluate: return "evaluate";
-  case StepKind::Predict: return "predict";
+  case StepKind::Train:
+    return "train_step";
+  case StepKind::Evaluate:
+    return "evaluate";
+  case StepKind::Predict:
+    return "predict";
   }
   return "?";
 }
@@ -135,11 +161,16 @@ std::vector<int> Descriptor::getTensorsOfKind(TensorKind kind) const {
 
 static TensorKind parseTensorKind(const std::string &s,
                                   const std::string &what) {
-  if (s == "input") return TensorKind::Input;
-  if (s == "label") return TensorKind::Label;
-  if (s == "param") return TensorKind::Param;
-  if (s == "state") return TensorKind::State;
-  if (s == "temp") return TensorKind::Temp;
+  if (s == "input")
+    return TensorKind::Input;
+  if (s == "label")
+    return TensorKind::Label;
+  if (s == "param")
+    return TensorKind::Param;
+  if (s == "state")
+    return TensorKind::State;
+  if (s == "temp")
+    return TensorKind::Temp;
   throw Error(what + ": unknown kind '" + s +
               "'; expected input, label, param, state or temp");
 }
@@ -177,13 +208,27 @@ static InitSpec parseInit(const Value &v, const TensorDesc &t,
   size_t wantArgs = 0;
   bool random = true, needsFanOut = false;
   switch (init.kind) {
-  case InitSpec::Kind::Zeros: case InitSpec::Kind::Ones: random = false; break;
-  case InitSpec::Kind::Constant: wantArgs = 1; random = false; break;
-  case InitSpec::Kind::Normal: wantArgs = 1; break;
-  case InitSpec::Kind::Uniform: wantArgs = 2; break;
-  case InitSpec::Kind::GlorotUniform: case InitSpec::Kind::GlorotNormal:
-    needsFanOut = true; break;
-  case InitSpec::Kind::HeUniform: case InitSpec::Kind::HeNormal: break;
+  case InitSpec::Kind::Zeros:
+  case InitSpec::Kind::Ones:
+    random = false;
+    break;
+  case InitSpec::Kind::Constant:
+    wantArgs = 1;
+    random = false;
+    break;
+  case InitSpec::Kind::Normal:
+    wantArgs = 1;
+    break;
+  case InitSpec::Kind::Uniform:
+    wantArgs = 2;
+    break;
+  case InitSpec::Kind::GlorotUniform:
+  case InitSpec::Kind::GlorotNormal:
+    needsFanOut = true;
+    break;
+  case InitSpec::Kind::HeUniform:
+  case InitSpec::Kind::HeNormal:
+    break;
   }
   if (init.args.size() != wantArgs)
     throw Error(what + ": init '" + kind + "' expects " +
@@ -201,8 +246,8 @@ static InitSpec parseInit(const Value &v, const TensorDesc &t,
   if (init.kind == InitSpec::Kind::Normal && init.args[0] < 0)
     throw Error(what + ": normal init expects std >= 0");
   if (random && t.dtype != DType::F32 && t.dtype != DType::F64)
-    throw Error(what + ": random init '" + kind + "' needs a floating dtype but got " +
-                getDTypeName(t.dtype));
+    throw Error(what + ": random init '" + kind +
+                "' needs a floating dtype but got " + getDTypeName(t.dtype));
   return init;
 }
 
@@ -223,7 +268,8 @@ static TensorDesc parseTensor(const Value &v, size_t id) {
   for (const Value &d : v.at("shape", what).getArray(what + ".shape")) {
     int64_t extent = d.getInteger(what + ".shape");
     if (extent == 0 || extent < -1)
-      throw Error(what + ": extents must be positive or -1 (the batch) but got " +
+      throw Error(what +
+                  ": extents must be positive or -1 (the batch) but got " +
                   std::to_string(extent));
     if (extent > (int64_t(1) << 31) - 1)
       throw Error(what + ": extent " + std::to_string(extent) +
@@ -282,7 +328,8 @@ static StepDesc parseStep(const Value &v, StepKind kind, const Descriptor &d,
       const Value *tensor = args[a].find("tensor");
       const Value *scalar = args[a].find("scalar");
       if ((tensor != nullptr) == (scalar != nullptr))
-        throw Error(argWhere + ": expected exactly one of 'tensor' or 'scalar'");
+        throw Error(argWhere +
+                    ": expected exactly one of 'tensor' or 'scalar'");
       if (tensor) {
         arg.tensor = checkTensor(*tensor, argWhere);
         TensorKind tk = d.tensors[arg.tensor].kind;
@@ -307,8 +354,8 @@ static StepDesc parseStep(const Value &v, StepKind kind, const Descriptor &d,
   }
 
   for (const auto &r : v.at("results", what).getObject(what + ".results"))
-    step.results.emplace_back(r.first,
-                              checkTensor(r.second, what + " result '" + r.first + "'"));
+    step.results.emplace_back(
+        r.first, checkTensor(r.second, what + " result '" + r.first + "'"));
   return step;
 }
 
@@ -336,130 +383,10 @@ static void checkResults(const Descriptor &d, StepKind kind) {
     if (kind != StepKind::Predict &&
         (t.isBatched() || t.getElementCount(1) != 1 ||
          (t.dtype != DType::F32 && t.dtype != DType::F64)))
-      throw Error(what + ": result '" + name + "' must be an f32 or f64 scalar but tensor '" +
-                  t.name + "' is " + formatShape(t.dtype, t.shape));
+      throw Error(what + ": result '" + name +
+                  "' must be an f32 or f64 scalar but tensor '" + t.name +
+                  "' is " + formatShape(t.dtype, t.shape));
   }
-}
-
-//===----------------------------------------------------------------------===//
-// Train settings
-//===----------------------------------------------------------------------===//
-
-static std::vector<double> parseNumberOrList(const Value &v,
-                                             const std::string &what) {
-  std::vector<double> out;
-  if (v.isNumber())
-    out.push_back(v.getNumber(what));
-  else
-    for (const Value &e : v.getArray(what))
-      out.push_back(e.getNumber(what));
-  return out;
-}
-
-static void parseData(const Value &v, DataSpec &data) {
-  std::string what = "train.data";
-  data.kind = v.at("kind", what).getString(what + ".kind");
-  auto str = [&](const char *key, std::string &out) {
-    out = v.at(key, what).getString(what + "." + key);
-  };
-  if (data.kind == "fashion_mnist") {
-  } else if (data.kind == "mnist" || data.kind == "cifar10") {
-    str("dir", data.dir);
-  } else if (data.kind == "idx") {
-    str("train_images", data.trainImages);
-    str("train_labels", data.trainLabels);
-    str("test_images", data.testImages);
-    str("test_labels", data.testLabels);
-  } else if (data.kind != "csv") {
-    throw Error(what + ": unknown data kind '" + data.kind + "'");
-  }
-}
-
-static TrainSettings parseTrain(const Value &v) {
-  std::string what = "train";
-  v.getObject(what);
-  TrainSettings t;
-  auto number = [&](const char *key, double &out) {
-    if (const Value *x = v.find(key))
-      out = x->getNumber(what + "." + key);
-  };
-  auto integer = [&](const char *key, int64_t &out, int64_t min) {
-    if (const Value *x = v.find(key)) {
-      out = x->getInteger(what + "." + key);
-      if (out < min)
-        throw Error(what + "." + key + ": expected at least " +
-                    std::to_string(min) + " but got " + std::to_string(out));
-    }
-  };
-  if (const Value *data = v.find("data"))
-    parseData(*data, t.data);
-  number("scale", t.scale);
-  number("validation", t.validation);
-  if (!(t.validation >= 0 && t.validation < 1))
-    throw Error("train.validation: expected a fraction in [0, 1)");
-  number("clip_grad_norm", t.clipGradNorm);
-  integer("batch", t.batch, 1);
-  integer("epochs", t.epochs, 0);
-  integer("early_stop", t.earlyStop, 0);
-  if (const Value *x = v.find("seed"))
-    t.seed = static_cast<uint64_t>(x->getInteger("train.seed"));
-  if (const Value *x = v.find("checkpoint"))
-    t.checkpoint = x->getString("train.checkpoint");
-  if (const Value *o = v.find("optimizer")) {
-    t.optimizer = o->at("kind", "train.optimizer").getString("train.optimizer.kind");
-    if (const Value *lr = o->find("lr"))
-      t.lr = lr->getNumber("train.optimizer.lr");
-  }
-  if (!(t.lr > 0) || !std::isfinite(t.lr))
-    throw Error("train.optimizer.lr: expected a positive learning rate");
-  if (const Value *n = v.find("normalize")) {
-    const Value *mean = n->find("mean"), *std = n->find("std");
-    if (n->isArray() && n->size() == 2) {
-      mean = &n->getArray()[0];
-      std = &n->getArray()[1];
-    }
-    if (!mean || !std)
-      throw Error("train.normalize: expected {\"mean\": .., \"std\": ..} or [mean, std]");
-    t.normalizeMean = parseNumberOrList(*mean, "train.normalize.mean");
-    t.normalizeStd = parseNumberOrList(*std, "train.normalize.std");
-    if (t.normalizeMean.size() != t.normalizeStd.size() || t.normalizeMean.empty())
-      throw Error("train.normalize: mean and std need the same, non-zero length");
-    for (double s : t.normalizeStd)
-      if (!(s > 0))
-        throw Error("train.normalize.std: expected positive values");
-  }
-  if (const Value *a = v.find("augment")) {
-    for (const Value &e : a->getArray("train.augment")) {
-      Augmentation aug;
-      const std::string &kind = e.at("kind", "train.augment").getString("train.augment.kind");
-      if (kind == "flip_horizontal") {
-        aug.kind = Augmentation::Kind::FlipHorizontal;
-      } else if (kind == "random_crop") {
-        aug.kind = Augmentation::Kind::RandomCrop;
-        aug.pad = e.at("pad", "train.augment").getInteger("train.augment.pad");
-        if (aug.pad < 0)
-          throw Error("train.augment.pad: expected a non-negative padding");
-      } else {
-        throw Error("train.augment: unknown augmentation '" + kind + "'");
-      }
-      t.augment.push_back(aug);
-    }
-  }
-  if (const Value *s = v.find("lr_schedule")) {
-    std::string w = "train.lr_schedule";
-    const std::string &kind = s->at("kind", w).getString(w + ".kind");
-    if (kind == "constant") t.schedule.kind = LrSchedule::Kind::Constant;
-    else if (kind == "step") t.schedule.kind = LrSchedule::Kind::Step;
-    else if (kind == "cosine") t.schedule.kind = LrSchedule::Kind::Cosine;
-    else throw Error(w + ": unknown schedule '" + kind + "'");
-    if (const Value *x = s->find("every")) t.schedule.every = x->getNumber(w + ".every");
-    if (const Value *x = s->find("gamma")) t.schedule.gamma = x->getNumber(w + ".gamma");
-    if (const Value *x = s->find("min")) t.schedule.min = x->getNumber(w + ".min");
-    if (const Value *x = s->find("warmup")) t.schedule.warmup = x->getNumber(w + ".warmup");
-    if (!(t.schedule.every > 0) || t.schedule.warmup < 0)
-      throw Error(w + ": expected every > 0 and warmup >= 0");
-  }
-  return t;
 }
 
 //===----------------------------------------------------------------------===//
@@ -521,9 +448,12 @@ Descriptor fm::parseDescriptor(const std::string &text, int numKernels) {
   const Value &steps = top.at("steps", "descriptor");
   for (const auto &s : steps.getObject("steps")) {
     StepKind kind;
-    if (s.first == "train_step") kind = StepKind::Train;
-    else if (s.first == "evaluate") kind = StepKind::Evaluate;
-    else if (s.first == "predict") kind = StepKind::Predict;
+    if (s.first == "train_step")
+      kind = StepKind::Train;
+    else if (s.first == "evaluate")
+      kind = StepKind::Evaluate;
+    else if (s.first == "predict")
+      kind = StepKind::Predict;
     else
       throw Error("steps: unknown step '" + s.first +
                   "'; expected train_step, evaluate or predict");
@@ -533,6 +463,6 @@ Descriptor fm::parseDescriptor(const std::string &text, int numKernels) {
     checkResults(d, kind);
 
   if (const Value *train = top.find("train"))
-    d.train = parseTrain(*train);
+    d.train = parseTrainSettings(*train);
   return d;
 }

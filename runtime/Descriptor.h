@@ -10,8 +10,8 @@
 // (LANGUAGE.md section 9 in JSON form):
 //   "normalize":   {"mean": [..], "std": [..]}  (or [mean, std]; numbers or
 //                  per-channel arrays; channels are axis 1 of the input)
-//   "augment":     [{"kind": "flip_horizontal"}, {"kind": "random_crop", "pad": 4}]
-//   "lr_schedule": {"kind": "constant" | "step" | "cosine", "every": E,
+//   "augment":     [{"kind": "flip_horizontal"}, {"kind": "random_crop", "pad":
+//   4}] "lr_schedule": {"kind": "constant" | "step" | "cosine", "every": E,
 //                   "gamma": G, "min": M, "warmup": W}  (E, W in epochs)
 //   "early_stop":  patience in epochs;  "checkpoint": directory
 //   "clip_grad_norm": read but unused (compiled into the kernels)
@@ -43,8 +43,15 @@ std::string formatShape(DType dtype, const std::vector<int64_t> &shape);
 /// How a param or state tensor gets its first value.
 struct InitSpec {
   enum class Kind {
-    Zeros, Ones, Constant, Normal, Uniform,
-    GlorotUniform, GlorotNormal, HeUniform, HeNormal
+    Zeros,
+    Ones,
+    Constant,
+    Normal,
+    Uniform,
+    GlorotUniform,
+    GlorotNormal,
+    HeUniform,
+    HeNormal
   };
   Kind kind = Kind::Zeros;
   std::vector<double> args; // [value], [std], [lo, hi] or nothing
@@ -122,7 +129,7 @@ struct TrainSettings {
   LrSchedule schedule;
   double clipGradNorm = 0;
   int64_t batch = 32, epochs = 10;
-  int64_t earlyStop = 0; // 0: none
+  int64_t earlyStop = 0;  // 0: none
   std::string checkpoint; // "": checkpoints/MODEL
   uint64_t seed = 0;
 };
@@ -145,6 +152,13 @@ struct Descriptor {
   /// Ids of the tensors of one kind, in tensor order.
   std::vector<int> getTensorsOfKind(TensorKind kind) const;
 };
+
+namespace json {
+class Value;
+} // namespace json
+
+/// Parses a train block (an object), applying LANGUAGE.md's defaults.
+TrainSettings parseTrainSettings(const json::Value &train);
 
 /// Parses and validates descriptor JSON against a library that has
 /// `numKernels` kernels; throws fm::Error with a message that says which

@@ -51,8 +51,16 @@ public:
   Value(const char *s) : kind(Kind::String), string(s) {}
   Value(std::string s) : kind(Kind::String), string(std::move(s)) {}
 
-  static Value array() { Value v; v.kind = Kind::Array; return v; }
-  static Value object() { Value v; v.kind = Kind::Object; return v; }
+  static Value array() {
+    Value v;
+    v.kind = Kind::Array;
+    return v;
+  }
+  static Value object() {
+    Value v;
+    v.kind = Kind::Object;
+    return v;
+  }
 
   Kind getKind() const { return kind; }
   bool isNull() const { return kind == Kind::Null; }

@@ -57,12 +57,18 @@ static std::string takeHalideError() {
 
 static halide_type_t getHalideType(DType dtype) {
   switch (dtype) {
-  case DType::F32: return halide_type_t(halide_type_float, 32);
-  case DType::F64: return halide_type_t(halide_type_float, 64);
-  case DType::I32: return halide_type_t(halide_type_int, 32);
-  case DType::I64: return halide_type_t(halide_type_int, 64);
-  case DType::U8: return halide_type_t(halide_type_uint, 8);
-  case DType::Bool: return halide_type_t(halide_type_uint, 8);
+  case DType::F32:
+    return halide_type_t(halide_type_float, 32);
+  case DType::F64:
+    return halide_type_t(halide_type_float, 64);
+  case DType::I32:
+    return halide_type_t(halide_type_int, 32);
+  case DType::I64:
+    return halide_type_t(halide_type_int, 64);
+  case DType::U8:
+    return halide_type_t(halide_type_uint, 8);
+  case DType::Bool:
+    return halide_type_t(halide_type_uint, 8);
   }
   return halide_type_t(halide_type_uint, 8);
 }
@@ -79,7 +85,8 @@ Model::Model(const fm_model_desc_t *library, const Options &options)
                 FM_STATUS_FAILED_PRECONDITION);
   if (!library->json)
     throw Error("model library has no descriptor json");
-  if (library->num_kernels < 0 || (library->num_kernels > 0 && !library->kernels))
+  if (library->num_kernels < 0 ||
+      (library->num_kernels > 0 && !library->kernels))
     throw Error("model library has an invalid kernel table");
   for (int k = 0; k < library->num_kernels; ++k)
     if (!library->kernels[k])
@@ -123,7 +130,8 @@ void Model::allocate(int id, int64_t batch, bool keepContents) {
                       " has more elements than a Halide buffer can address",
                   FM_STATUS_OUT_OF_RANGE);
   }
-  size_t bytes = static_cast<size_t>(t.getElementCount(batch)) * getDTypeSize(t.dtype);
+  size_t bytes =
+      static_cast<size_t>(t.getElementCount(batch)) * getDTypeSize(t.dtype);
   size_t rounded = (bytes + 63) / 64 * 64;
   void *data = std::aligned_alloc(64, rounded);
   if (!data)
@@ -195,12 +203,24 @@ void Model::setNumThreads(int numThreads) {
 
 static void storeValue(DType dtype, void *base, int64_t i, double v) {
   switch (dtype) {
-  case DType::F32: static_cast<float *>(base)[i] = static_cast<float>(v); break;
-  case DType::F64: static_cast<double *>(base)[i] = v; break;
-  case DType::I32: static_cast<int32_t *>(base)[i] = static_cast<int32_t>(v); break;
-  case DType::I64: static_cast<int64_t *>(base)[i] = static_cast<int64_t>(v); break;
-  case DType::U8: static_cast<uint8_t *>(base)[i] = static_cast<uint8_t>(v); break;
-  case DType::Bool: static_cast<uint8_t *>(base)[i] = v != 0; break;
+  case DType::F32:
+    static_cast<float *>(base)[i] = static_cast<float>(v);
+    break;
+  case DType::F64:
+    static_cast<double *>(base)[i] = v;
+    break;
+  case DType::I32:
+    static_cast<int32_t *>(base)[i] = static_cast<int32_t>(v);
+    break;
+  case DType::I64:
+    static_cast<int64_t *>(base)[i] = static_cast<int64_t>(v);
+    break;
+  case DType::U8:
+    static_cast<uint8_t *>(base)[i] = static_cast<uint8_t>(v);
+    break;
+  case DType::Bool:
+    static_cast<uint8_t *>(base)[i] = v != 0;
+    break;
   }
 }
 
@@ -216,9 +236,15 @@ void Model::initializeTensor(int id, Rng &rng) {
       storeValue(t.dtype, data, i, draw());
   };
   switch (init.kind) {
-  case InitSpec::Kind::Zeros: fill([] { return 0.0; }); break;
-  case InitSpec::Kind::Ones: fill([] { return 1.0; }); break;
-  case InitSpec::Kind::Constant: fill([&] { return init.args[0]; }); break;
+  case InitSpec::Kind::Zeros:
+    fill([] { return 0.0; });
+    break;
+  case InitSpec::Kind::Ones:
+    fill([] { return 1.0; });
+    break;
+  case InitSpec::Kind::Constant:
+    fill([&] { return init.args[0]; });
+    break;
   case InitSpec::Kind::Normal:
     fill([&] { return init.args[0] * rng.normal(); });
     break;
@@ -285,11 +311,12 @@ void Model::markHostWritten(int id) {
 
 void Model::checkHostReadable(int id) const {
   if (tensors[id].buffer.flags & halide_buffer_flag_device_dirty)
-    throw Error("tensor '" + desc.tensors[id].name +
-                    "' is newer on the device than on the host; copying it back "
-                    "needs halide_copy_to_host, which fm_model_desc_t does not "
-                    "export yet",
-                FM_STATUS_UNIMPLEMENTED);
+    throw Error(
+        "tensor '" + desc.tensors[id].name +
+            "' is newer on the device than on the host; copying it back "
+            "needs halide_copy_to_host, which fm_model_desc_t does not "
+            "export yet",
+        FM_STATUS_UNIMPLEMENTED);
 }
 
 static void checkTransfer(const TensorDesc &t, int64_t batch, size_t want,
@@ -305,7 +332,9 @@ static void checkTransfer(const TensorDesc &t, int64_t batch, size_t want,
 void Model::writeTensor(int id, int64_t batch, const void *data,
                         size_t byteLength) {
   const TensorDesc &t = desc.tensors[id];
-  checkTransfer(t, batch, t.isBatched() && batch >= 1 ? getByteSize(id, batch) : getByteSize(id, 1),
+  checkTransfer(t, batch,
+                t.isBatched() && batch >= 1 ? getByteSize(id, batch)
+                                            : getByteSize(id, 1),
                 byteLength);
   if (t.isBatched())
     reserveBatch(batch);
@@ -316,7 +345,9 @@ void Model::writeTensor(int id, int64_t batch, const void *data,
 void Model::readTensor(int id, int64_t batch, void *data,
                        size_t byteLength) const {
   const TensorDesc &t = desc.tensors[id];
-  checkTransfer(t, batch, t.isBatched() && batch >= 1 ? getByteSize(id, batch) : getByteSize(id, 1),
+  checkTransfer(t, batch,
+                t.isBatched() && batch >= 1 ? getByteSize(id, batch)
+                                            : getByteSize(id, 1),
                 byteLength);
   if (t.isBatched() && batch > capacity)
     throw Error("tensor '" + t.name + "' holds at most " +
@@ -332,7 +363,8 @@ void Model::readTensor(int id, int64_t batch, void *data,
 //===----------------------------------------------------------------------===//
 
 void Model::prepareSteps() {
-  for (StepKind kind : {StepKind::Train, StepKind::Evaluate, StepKind::Predict}) {
+  for (StepKind kind :
+       {StepKind::Train, StepKind::Evaluate, StepKind::Predict}) {
     const StepDesc &step = desc.getStep(kind);
     auto &calls = prepared[static_cast<int>(kind)];
     for (const KernelCall &call : step.calls) {
@@ -343,9 +375,15 @@ void Model::prepareSteps() {
                    : "kernel " + std::to_string(call.kernel);
       for (const CallArg &arg : call.args) {
         switch (arg.kind) {
-        case CallArg::Kind::Tensor: p.args.push_back(&tensors[arg.tensor].buffer); break;
-        case CallArg::Kind::LearningRate: p.args.push_back(&lrScalar); break;
-        case CallArg::Kind::Step: p.args.push_back(&stepScalar); break;
+        case CallArg::Kind::Tensor:
+          p.args.push_back(&tensors[arg.tensor].buffer);
+          break;
+        case CallArg::Kind::LearningRate:
+          p.args.push_back(&lrScalar);
+          break;
+        case CallArg::Kind::Step:
+          p.args.push_back(&stepScalar);
+          break;
         }
       }
       calls.push_back(std::move(p));
@@ -403,8 +441,8 @@ double Model::getResult(const std::string &name) const {
   for (const auto &r : results)
     if (r.first == name)
       return r.second;
-  throw Error(results.empty() ? "no train or evaluate step has run yet"
-                              : "model '" + desc.model + "' has no result '" +
-                                    name + "'",
+  throw Error(results.empty()
+                  ? "no train or evaluate step has run yet"
+                  : "model '" + desc.model + "' has no result '" + name + "'",
               FM_STATUS_NOT_FOUND);
 }

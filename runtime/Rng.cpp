@@ -96,7 +96,9 @@ bool Rng::setState(const std::string &text) {
     uint64_t v = 0;
     for (size_t j = at; j < at + 16; ++j) {
       char c = text[j];
-      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      int d = c >= '0' && c <= '9'   ? c - '0'
+              : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                     : -1;
       if (d < 0)
         return false;
       v = v << 4 | static_cast<uint64_t>(d);

@@ -75,7 +75,8 @@ struct Accumulator {
     const Descriptor &d = model.getDescriptor();
     m.values.emplace_back(d.loss, samples ? sums.at(0) / samples : 0.0);
     for (size_t i = 0; i < d.metrics.size(); ++i)
-      m.values.emplace_back(d.metrics[i], samples ? sums.at(i + 1) / samples : 0.0);
+      m.values.emplace_back(d.metrics[i],
+                            samples ? sums.at(i + 1) / samples : 0.0);
     return m;
   }
 };
@@ -88,42 +89,39 @@ struct Accumulator {
 Trainer::Trainer(Model &model, const Dataset &data, TrainOptions opts)
     : model(model), data(data), options(std::move(opts)),
       settings(model.getDescriptor().train) {
-  if (options.epochs) settings.epochs = *options.epochs;
-  if (options.batch) settings.batch = *options.batch;
-  if (options.seed) settings.seed = *options.seed;
-  if (options.validation) settings.validation = *options.validation;
-  if (options.lr) settings.lr = *options.lr;
-  if (options.checkpointDir) settings.checkpoint = *options.checkpointDir;
+  if (options.epochs)
+    settings.epochs = *options.epochs;
+  if (options.batch)
+    settings.batch = *options.batch;
+  if (options.seed)
+    settings.seed = *options.seed;
+  if (options.validation)
+    settings.validation = *options.validation;
+  if (options.lr)
+    settings.lr = *options.lr;
+  if (options.checkpointDir)
+    settings.checkpoint = *options.checkpointDir;
   else if (settings.checkpoint.empty())
     settings.checkpoint = "checkpoints/" + model.getName();
   if (settings.epochs < 0)
-    throw Error("epochs must be non-negative but got " + std::to_string(settings.epochs));
+    throw Error("epochs must be non-negative but got " +
+                std::to_string(settings.epochs));
   if (settings.batch < 1)
-    throw Error("batch must be positive but got " + std::to_string(settings.batch));
+    throw Error("batch must be positive but got " +
+                std::to_string(settings.batch));
   if (!(settings.validation >= 0 && settings.validation < 1))
     throw Error("validation must be a fraction in [0, 1) but got " +
                 formatNumber(settings.validation, "%g"));
   if (!(settings.lr > 0) || !std::isfinite(settings.lr))
-    throw Error("learning rate must be positive but got " + formatNumber(settings.lr, "%g"));
+    throw Error("learning rate must be positive but got " +
+                formatNumber(settings.lr, "%g"));
   if (options.limit < 0)
-    throw Error("limit must be non-negative but got " + std::to_string(options.limit));
-
-  const Descriptor &d = model.getDescriptor();
-  std::vector<int> inputs = d.getTensorsOfKind(TensorKind::Input);
-  std::vector<int> labels = d.getTensorsOfKind(TensorKind::Label);
-  if (inputs.size() != 1)
-    throw Error("model '" + d.model + "' has " + std::to_string(inputs.size()) +
-                    " inputs but a data set feeds exactly one",
-                FM_STATUS_FAILED_PRECONDITION);
-  if (labels.size() != 1)
-    throw Error("model '" + d.model + "' has " + std::to_string(labels.size()) +
-                    " labels but a data set feeds exactly one",
-                FM_STATUS_FAILED_PRECONDITION);
-  inputId = inputs[0];
-  labelId = labels[0];
-  checkShapes();
+    throw Error("limit must be non-negative but got " +
+                std::to_string(options.limit));
   if (options.numThreads)
     model.setNumThreads(options.numThreads);
+  // Last: the loader keeps a reference to the final settings.
+  loader.emplace(model, data, settings);
 }
 
 Trainer::~Trainer() {
@@ -131,138 +129,9 @@ Trainer::~Trainer() {
     std::fclose(logFile);
 }
 
-static bool isFloating(DType t) { return t == DType::F32 || t == DType::F64; }
-
-void Trainer::checkShapes() const {
-  const TensorDesc &in = model.getTensorDesc(inputId);
-  const TensorDesc &label = model.getTensorDesc(labelId);
-  for (const TensorDesc *t : {&in, &label}) {
-    bool ok = !t->shape.empty() && t->shape[0] == -1 &&
-              std::count(t->shape.begin(), t->shape.end(), -1) == 1;
-    if (!ok)
-      throw Error(std::string(getTensorKindName(t->kind)) + " '" + t->name + "' is " +
-                      formatShape(t->dtype, t->shape) +
-                      "; a data set feeds tensors whose only batch extent is the first",
-                  FM_STATUS_FAILED_PRECONDITION);
-  }
-  int64_t sampleSize = data.train.getSampleSize();
-  if (in.getSampleElementCount() != sampleSize)
-    throw Error("input '" + in.name + "' is " + formatShape(in.dtype, in.shape) + " (" +
-                    std::to_string(in.getSampleElementCount()) +
-                    " elements per sample) but data set '" + data.name +
-                    "' has samples of shape " + formatDims(data.train.sampleShape) +
-                    " (" + std::to_string(sampleSize) + " elements)",
-                FM_STATUS_INVALID_ARGUMENT);
-  if (label.getSampleElementCount() != 1)
-    throw Error("label '" + label.name + "' is " + formatShape(label.dtype, label.shape) +
-                    " but data set '" + data.name + "' has one class id per sample",
-                FM_STATUS_INVALID_ARGUMENT);
-  size_t channels = settings.normalizeMean.size();
-  if (channels > 1 && (in.shape.size() < 2 || in.shape[1] != int64_t(channels)))
-    throw Error("normalize has " + std::to_string(channels) +
-                " channels but input '" + in.name + "' is " +
-                formatShape(in.dtype, in.shape) + " (channels are axis 1)");
-  if (channels && !isFloating(in.dtype))
-    throw Error("normalize needs a floating input but '" + in.name + "' is " +
-                formatShape(in.dtype, in.shape));
-  if (!settings.augment.empty() && in.shape.size() < 3)
-    throw Error("augmentation needs an input with two spatial axes but '" +
-                in.name + "' is " + formatShape(in.dtype, in.shape));
-}
-
-//===----------------------------------------------------------------------===//
-// Batches
-//===----------------------------------------------------------------------===//
-
-void Trainer::augmentSample(float *sample, Rng &rng) {
-  const std::vector<int64_t> &shape = model.getTensorDesc(inputId).shape;
-  int64_t h = shape[shape.size() - 2], w = shape.back();
-  int64_t planes = data.train.getSampleSize() / (h * w);
-  for (const Augmentation &aug : settings.augment) {
-    if (aug.kind == Augmentation::Kind::FlipHorizontal) {
-      if (rng.uniform() < 0.5)
-        continue;
-      for (int64_t r = 0; r < planes * h; ++r)
-        std::reverse(sample + r * w, sample + (r + 1) * w);
-      continue;
-    }
-    // random_crop(pad): pad by zeros, crop back at a random offset.
-    int64_t span = 2 * aug.pad + 1;
-    int64_t dy = static_cast<int64_t>(rng.below(span)) - aug.pad;
-    int64_t dx = static_cast<int64_t>(rng.below(span)) - aug.pad;
-    cropScratch.assign(sample, sample + planes * h * w);
-    for (int64_t p = 0; p < planes; ++p)
-      for (int64_t y = 0; y < h; ++y)
-        for (int64_t x = 0; x < w; ++x) {
-          int64_t sy = y + dy, sx = x + dx;
-          bool inside = sy >= 0 && sy < h && sx >= 0 && sx < w;
-          sample[(p * h + y) * w + x] =
-              inside ? cropScratch[(p * h + sy) * w + sx] : 0.0f;
-        }
-  }
-}
-
-template <typename T>
-static void storeSample(void *base, int64_t offset, const float *v, int64_t n) {
-  T *out = static_cast<T *>(base) + offset;
-  for (int64_t i = 0; i < n; ++i)
-    out[i] = static_cast<T>(v[i]);
-}
-
-static void storeLabel(DType dtype, void *base, int64_t i, int32_t label) {
-  switch (dtype) {
-  case DType::F32: static_cast<float *>(base)[i] = static_cast<float>(label); break;
-  case DType::F64: static_cast<double *>(base)[i] = label; break;
-  case DType::I32: static_cast<int32_t *>(base)[i] = label; break;
-  case DType::I64: static_cast<int64_t *>(base)[i] = label; break;
-  case DType::U8: case DType::Bool:
-    static_cast<uint8_t *>(base)[i] = static_cast<uint8_t>(label); break;
-  }
-}
-
 void Trainer::loadBatch(const Split &split, const int64_t *indices,
                         int64_t count, bool augment, uint64_t augmentSeed) {
-  const TensorDesc &in = model.getTensorDesc(inputId);
-  const TensorDesc &label = model.getTensorDesc(labelId);
-  model.reserveBatch(count);
-  int64_t n = split.getSampleSize();
-  sampleScratch.resize(static_cast<size_t>(n));
-  float *sample = sampleScratch.data();
-  bool floating = isFloating(in.dtype);
-  float scale = floating ? static_cast<float>(settings.scale) : 1.0f;
-  size_t channels = settings.normalizeMean.size();
-  int64_t perChannel = channels > 1 ? n / static_cast<int64_t>(channels) : n;
-  Rng rng(augmentSeed);
-  void *inData = model.getData(inputId);
-  void *labelData = model.getData(labelId);
-  for (int64_t k = 0; k < count; ++k) {
-    int64_t index = indices[k];
-    if (data.isU8) {
-      const uint8_t *src = split.u8.data() + index * n;
-      for (int64_t i = 0; i < n; ++i)
-        sample[i] = static_cast<float>(src[i]) * scale;
-    } else {
-      std::memcpy(sample, split.f32.data() + index * n, n * sizeof(float));
-    }
-    if (augment && !settings.augment.empty())
-      augmentSample(sample, rng);
-    for (size_t c = 0; c < channels; ++c) {
-      float mean = static_cast<float>(settings.normalizeMean[c]);
-      float invStd = static_cast<float>(1.0 / settings.normalizeStd[c]);
-      for (int64_t i = c * perChannel; i < int64_t(c + 1) * perChannel; ++i)
-        sample[i] = (sample[i] - mean) * invStd;
-    }
-    switch (in.dtype) {
-    case DType::F32: std::memcpy(static_cast<float *>(inData) + k * n, sample, n * 4); break;
-    case DType::F64: storeSample<double>(inData, k * n, sample, n); break;
-    case DType::I32: storeSample<int32_t>(inData, k * n, sample, n); break;
-    case DType::I64: storeSample<int64_t>(inData, k * n, sample, n); break;
-    case DType::U8: case DType::Bool: storeSample<uint8_t>(inData, k * n, sample, n); break;
-    }
-    storeLabel(label.dtype, labelData, k, split.labels[index]);
-  }
-  model.markHostWritten(inputId);
-  model.markHostWritten(labelId);
+  loader->load(split, indices, count, augment, augmentSeed);
 }
 
 //===----------------------------------------------------------------------===//
@@ -272,10 +141,12 @@ void Trainer::loadBatch(const Split &split, const int64_t *indices,
 Metrics Trainer::evaluate(const Split &split, int64_t first, int64_t count,
                           int64_t batch) {
   if (first < 0 || count < 0 || first + count > split.count)
-    throw Error("evaluation range is outside the split", FM_STATUS_OUT_OF_RANGE);
+    throw Error("evaluation range is outside the split",
+                FM_STATUS_OUT_OF_RANGE);
   if (batch < 1)
     batch = settings.batch;
-  std::vector<int64_t> indices(static_cast<size_t>(std::min(batch, std::max<int64_t>(count, 1))));
+  std::vector<int64_t> indices(
+      static_cast<size_t>(std::min(batch, std::max<int64_t>(count, 1))));
   Accumulator acc;
   for (int64_t start = 0; start < count; start += batch) {
     int64_t size = std::min(batch, count - start);
@@ -295,7 +166,8 @@ double Trainer::getLearningRate(int64_t epoch, int64_t step,
   double t = epoch + static_cast<double>(step) / batchesPerEpoch; // in epochs
   double lr = base;
   switch (s.kind) {
-  case LrSchedule::Kind::Constant: break;
+  case LrSchedule::Kind::Constant:
+    break;
   case LrSchedule::Kind::Step:
     lr = base * std::pow(s.gamma, std::floor(epoch / s.every));
     break;
@@ -328,8 +200,10 @@ void Trainer::emit(const std::string &line) {
 void Trainer::log(const std::string &jsonLine) {
   if (!logFile)
     return;
-  if (std::fputs((jsonLine + "\n").c_str(), logFile) < 0 || std::fflush(logFile) != 0)
-    throw Error("cannot write log '" + options.logPath + "': " + std::strerror(errno),
+  if (std::fputs((jsonLine + "\n").c_str(), logFile) < 0 ||
+      std::fflush(logFile) != 0)
+    throw Error("cannot write log '" + options.logPath +
+                    "': " + std::strerror(errno),
                 FM_STATUS_UNAVAILABLE);
 }
 
@@ -355,7 +229,8 @@ TrainReport Trainer::run() {
   int64_t available = data.train.count;
   if (options.limit > 0)
     available = std::min(available, options.limit);
-  int64_t valCount = static_cast<int64_t>(std::floor(available * settings.validation));
+  int64_t valCount =
+      static_cast<int64_t>(std::floor(available * settings.validation));
   int64_t trainCount = available - valCount;
   if (trainCount < 1)
     throw Error("no training samples left after holding out validation",
@@ -370,7 +245,8 @@ TrainReport Trainer::run() {
     startEpoch = parseMetadataInt(meta, "epoch", options.resumePath);
     badEpochs = parseMetadataInt(meta, "bad_epochs", options.resumePath);
     if (!options.seed)
-      seed = static_cast<uint64_t>(parseMetadataInt(meta, "seed", options.resumePath));
+      seed = static_cast<uint64_t>(
+          parseMetadataInt(meta, "seed", options.resumePath));
     for (const auto &kv : meta)
       if (kv.first == "best_loss")
         best = std::strtod(kv.second.c_str(), nullptr);
@@ -380,9 +256,11 @@ TrainReport Trainer::run() {
   model.reserveBatch(batch);
 
   if (!options.logPath.empty()) {
-    logFile = std::fopen(options.logPath.c_str(), options.resumePath.empty() ? "w" : "a");
+    logFile = std::fopen(options.logPath.c_str(),
+                         options.resumePath.empty() ? "w" : "a");
     if (!logFile)
-      throw Error("cannot open log '" + options.logPath + "': " + std::strerror(errno),
+      throw Error("cannot open log '" + options.logPath +
+                      "': " + std::strerror(errno),
                   FM_STATUS_UNAVAILABLE);
   }
   std::string checkpointDir = settings.checkpoint;
@@ -390,7 +268,8 @@ TrainReport Trainer::run() {
     std::error_code ec;
     std::filesystem::create_directories(checkpointDir, ec);
     if (ec)
-      throw Error("cannot create checkpoint folder '" + checkpointDir + "': " + ec.message(),
+      throw Error("cannot create checkpoint folder '" + checkpointDir +
+                      "': " + ec.message(),
                   FM_STATUS_UNAVAILABLE);
   }
   json::Value start = json::Value::object();
@@ -417,7 +296,8 @@ TrainReport Trainer::run() {
     double lr = settings.lr;
     for (int64_t b = 0; b < batchesPerEpoch; ++b) {
       int64_t first = b * batch, size = std::min(batch, trainCount - first);
-      uint64_t augmentSeed = Rng::deriveSeed(Rng::deriveSeed(seed, 2 * epoch + 1), b);
+      uint64_t augmentSeed =
+          Rng::deriveSeed(Rng::deriveSeed(seed, 2 * epoch + 1), b);
       loadBatch(data.train, order.data() + first, size, true, augmentSeed);
       lr = getLearningRate(epoch, b, batchesPerEpoch);
       model.run(StepKind::Train, size, static_cast<float>(lr));
@@ -430,14 +310,16 @@ TrainReport Trainer::run() {
                     FM_STATUS_OUT_OF_RANGE);
       acc.add(model.getResults(), size);
     }
-    double trainSeconds = std::chrono::duration<double>(Clock::now() - epochStart).count();
+    double trainSeconds =
+        std::chrono::duration<double>(Clock::now() - epochStart).count();
     EpochRecord record;
     record.epoch = epoch + 1;
     record.lr = lr;
     record.train = acc.finish(model);
     if (valCount > 0)
       record.validation = evaluate(data.train, trainCount, valCount, batch);
-    record.seconds = std::chrono::duration<double>(Clock::now() - epochStart).count();
+    record.seconds =
+        std::chrono::duration<double>(Clock::now() - epochStart).count();
     record.imagesPerSecond = trainSeconds > 0 ? trainCount / trainSeconds : 0;
 
     std::string line = "epoch " + std::to_string(epoch + 1) + "/" +
@@ -471,17 +353,19 @@ TrainReport Trainer::run() {
       ++badEpochs;
     }
     if (!checkpointDir.empty()) {
-      Metadata meta = {{"epoch", std::to_string(epoch + 1)},
-                       {"seed", std::to_string(seed)},
-                       {"rng", Rng(Rng::deriveSeed(seed, 2 * (epoch + 1))).getState()},
-                       {"best_loss", formatNumber(best, "%.17g")},
-                       {"bad_epochs", std::to_string(badEpochs)}};
+      Metadata meta = {
+          {"epoch", std::to_string(epoch + 1)},
+          {"seed", std::to_string(seed)},
+          {"rng", Rng(Rng::deriveSeed(seed, 2 * (epoch + 1))).getState()},
+          {"best_loss", formatNumber(best, "%.17g")},
+          {"bad_epochs", std::to_string(badEpochs)}};
       if (improved)
         saveCheckpoint(model, checkpointDir + "/best.safetensors", meta);
       saveCheckpoint(model, checkpointDir + "/last.safetensors", meta);
     }
     report.epochs.push_back(std::move(record));
-    if (settings.earlyStop > 0 && valCount > 0 && badEpochs >= settings.earlyStop) {
+    if (settings.earlyStop > 0 && valCount > 0 &&
+        badEpochs >= settings.earlyStop) {
       report.stoppedEarly = true;
       emit("early stop: validation loss has not improved for " +
            std::to_string(badEpochs) + " epochs");
@@ -493,8 +377,10 @@ TrainReport Trainer::run() {
     report.test = evaluate(data.test, 0, data.test.count, batch);
     emit("test  " + report.test.format() + "  (" +
          std::to_string(report.test.samples) + " samples)");
-    json::Value rec = toJson(report.test);
+    json::Value rec = json::Value::object();
     rec.set("event", "test");
+    for (const auto &m : toJson(report.test).getObject())
+      rec.set(m.first, m.second);
     log(json::write(rec));
   }
   return report;

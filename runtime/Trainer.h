@@ -13,6 +13,7 @@
 #define FM_RUNTIME_TRAINER_H
 
 #include "runtime/Model.h"
+#include "runtime/data/BatchLoader.h"
 #include "runtime/data/Dataset.h"
 
 #include <cstdint>
@@ -41,11 +42,11 @@ struct TrainOptions {
   std::optional<int64_t> epochs, batch;
   std::optional<uint64_t> seed; // also re-initialises the model
   std::optional<double> validation, lr;
-  int numThreads = 0;           // 0: keep the model's setting
-  int64_t limit = 0;            // >0: only the first `limit` training samples
-  std::string logPath;          // JSON lines; "": none
+  int numThreads = 0;  // 0: keep the model's setting
+  int64_t limit = 0;   // >0: only the first `limit` training samples
+  std::string logPath; // JSON lines; "": none
   std::optional<std::string> checkpointDir; // "": none
-  std::string resumePath;       // checkpoint to continue from
+  std::string resumePath;                   // checkpoint to continue from
   /// Receives each progress line; unset prints to stdout.
   std::function<void(const std::string &)> progress;
 };
@@ -91,8 +92,6 @@ public:
                  bool augment, uint64_t augmentSeed);
 
 private:
-  void checkShapes() const;
-  void augmentSample(float *sample, class Rng &rng);
   void emit(const std::string &line);
   void log(const std::string &jsonLine);
 
@@ -100,8 +99,7 @@ private:
   const Dataset &data;
   TrainOptions options;
   TrainSettings settings; // the descriptor's, with overrides applied
-  int inputId = -1, labelId = -1;
-  std::vector<float> sampleScratch, cropScratch;
+  std::optional<BatchLoader> loader;
   std::FILE *logFile = nullptr;
 };
 

@@ -14,8 +14,8 @@
 #include "runtime/data/Dataset.h"
 
 #include <atomic>
-#include <memory>
 #include <cmath>
+#include <memory>
 #include <new>
 
 using namespace fm;
@@ -39,7 +39,8 @@ struct fm_dataset_t {
 // Status
 //===----------------------------------------------------------------------===//
 
-static fm_status_t makeStatus(fm_status_code_t code, const std::string &message) {
+static fm_status_t makeStatus(fm_status_code_t code,
+                              const std::string &message) {
   // If even this allocation fails, a static status still reports the code.
   static fm_status_impl_t outOfMemory{FM_STATUS_RESOURCE_EXHAUSTED, ""};
   try {
@@ -89,16 +90,26 @@ void fm_status_free(fm_status_t status) {
 
 const char *fm_status_code_string(fm_status_code_t code) {
   switch (code) {
-  case FM_STATUS_OK: return "ok";
-  case FM_STATUS_INVALID_ARGUMENT: return "invalid argument";
-  case FM_STATUS_NOT_FOUND: return "not found";
-  case FM_STATUS_OUT_OF_RANGE: return "out of range";
-  case FM_STATUS_FAILED_PRECONDITION: return "failed precondition";
-  case FM_STATUS_DATA_LOSS: return "data loss";
-  case FM_STATUS_RESOURCE_EXHAUSTED: return "resource exhausted";
-  case FM_STATUS_UNAVAILABLE: return "unavailable";
-  case FM_STATUS_INTERNAL: return "internal";
-  case FM_STATUS_UNIMPLEMENTED: return "unimplemented";
+  case FM_STATUS_OK:
+    return "ok";
+  case FM_STATUS_INVALID_ARGUMENT:
+    return "invalid argument";
+  case FM_STATUS_NOT_FOUND:
+    return "not found";
+  case FM_STATUS_OUT_OF_RANGE:
+    return "out of range";
+  case FM_STATUS_FAILED_PRECONDITION:
+    return "failed precondition";
+  case FM_STATUS_DATA_LOSS:
+    return "data loss";
+  case FM_STATUS_RESOURCE_EXHAUSTED:
+    return "resource exhausted";
+  case FM_STATUS_UNAVAILABLE:
+    return "unavailable";
+  case FM_STATUS_INTERNAL:
+    return "internal";
+  case FM_STATUS_UNIMPLEMENTED:
+    return "unimplemented";
   }
   return "unknown";
 }
@@ -112,7 +123,8 @@ void fm_model_options_initialize(fm_model_options_t *out_options) {
     *out_options = fm_model_options_t{0, 0, 0, 0};
 }
 
-fm_status_t fm_model_create(const fm_model_desc_t *desc, fm_model_t **out_model) {
+fm_status_t fm_model_create(const fm_model_desc_t *desc,
+                            fm_model_t **out_model) {
   return fm_model_create_with_options(desc, nullptr, out_model);
 }
 
@@ -212,7 +224,8 @@ fm_status_t fm_model_read_tensor(const fm_model_t *model, const char *name,
                                  int64_t batch, void *out_data,
                                  size_t byte_length) {
   return guard([&] {
-    require(model && name && out_data, "model, name and out_data must not be null");
+    require(model && name && out_data,
+            "model, name and out_data must not be null");
     const Model &m = *model->model;
     m.readTensor(m.getTensorId(name), batch, out_data, byte_length);
   });
@@ -230,12 +243,14 @@ fm_status_t fm_model_run(fm_model_t *model, fm_step_t step, int64_t batch,
 fm_status_t fm_model_result(const fm_model_t *model, const char *name,
                             double *out_value) {
   return guard([&] {
-    require(model && name && out_value, "model, name and out_value must not be null");
+    require(model && name && out_value,
+            "model, name and out_value must not be null");
     *out_value = model->model->getResult(name);
   });
 }
 
-fm_status_t fm_model_save_checkpoint(const fm_model_t *model, const char *path) {
+fm_status_t fm_model_save_checkpoint(const fm_model_t *model,
+                                     const char *path) {
   return guard([&] {
     require(model && path, "model and path must not be null");
     saveCheckpoint(*model->model, path);
@@ -325,7 +340,8 @@ void fm_train_options_initialize(fm_train_options_t *out_options) {
   out_options->lr = 0;
 }
 
-static void copyMetrics(const Model &model, const Metrics &m, fm_metrics_t *out) {
+static void copyMetrics(const Model &model, const Metrics &m,
+                        fm_metrics_t *out) {
   if (!out)
     return;
   *out = fm_metrics_t{};
@@ -346,20 +362,30 @@ fm_status_t fm_model_train(fm_model_t *model, const fm_dataset_t *dataset,
     require(model && dataset, "model and dataset must not be null");
     TrainOptions o;
     if (options) {
-      if (options->epochs > 0) o.epochs = options->epochs;
-      if (options->batch > 0) o.batch = options->batch;
-      if (options->use_seed) o.seed = options->seed;
-      if (options->validation >= 0) o.validation = options->validation;
-      if (options->lr > 0) o.lr = options->lr;
+      if (options->epochs > 0)
+        o.epochs = options->epochs;
+      if (options->batch > 0)
+        o.batch = options->batch;
+      if (options->use_seed)
+        o.seed = options->seed;
+      if (options->validation >= 0)
+        o.validation = options->validation;
+      if (options->lr > 0)
+        o.lr = options->lr;
       o.numThreads = options->num_threads;
       o.limit = options->limit;
-      if (options->log_path) o.logPath = options->log_path;
-      if (options->checkpoint_dir) o.checkpointDir = std::string(options->checkpoint_dir);
-      if (options->resume_path) o.resumePath = options->resume_path;
+      if (options->log_path)
+        o.logPath = options->log_path;
+      if (options->checkpoint_dir)
+        o.checkpointDir = std::string(options->checkpoint_dir);
+      if (options->resume_path)
+        o.resumePath = options->resume_path;
       if (options->progress) {
         auto fn = options->progress;
         void *user = options->progress_user_data;
-        o.progress = [fn, user](const std::string &line) { fn(user, line.c_str()); };
+        o.progress = [fn, user](const std::string &line) {
+          fn(user, line.c_str());
+        };
       }
     }
     Trainer trainer(*model->model, dataset->dataset, o);
@@ -376,10 +402,9 @@ fm_status_t fm_model_evaluate_split(fm_model_t *model,
     require(model && dataset && out_metrics,
             "model, dataset and out_metrics must not be null");
     Trainer trainer(*model->model, dataset->dataset);
-    const Split &s = split == FM_SPLIT_TEST ? dataset->dataset.test
-                                            : dataset->dataset.train;
+    const Split &s =
+        split == FM_SPLIT_TEST ? dataset->dataset.test : dataset->dataset.train;
     Metrics m = trainer.evaluate(s, 0, s.count, batch);
     copyMetrics(*model->model, m, out_metrics);
   });
 }
-

@@ -1,4 +1,4 @@
-/*===- fm_runtime.h - The C API of libfmrt ---------------------*- C -*-===*
+/*===- fm_runtime.h - The C API of libfmrt -------------------------*- C -*-===*
  *
  * This file declares the C API of the fm runtime: load a model library's
  * descriptor, run its steps, read and write its tensors, load data sets,
@@ -142,8 +142,7 @@ fm_status_t fm_model_run(fm_model_t *model, fm_step_t step, int64_t batch,
 fm_status_t fm_model_result(const fm_model_t *model, const char *name,
                             double *out_value);
 
-fm_status_t fm_model_save_checkpoint(const fm_model_t *model,
-                                     const char *path);
+fm_status_t fm_model_save_checkpoint(const fm_model_t *model, const char *path);
 fm_status_t fm_model_load_checkpoint(fm_model_t *model, const char *path);
 
 /*===----------------------------------------------------------------------===*
@@ -190,17 +189,17 @@ typedef struct fm_metrics_t {
 /* Overrides of the descriptor's train block; fm_train_options_initialize
  * sets every field to "use the descriptor's value". */
 typedef struct fm_train_options_t {
-  int32_t epochs;            /* 0: descriptor */
-  int32_t batch;             /* 0: descriptor */
-  int32_t use_seed;          /* non-zero: use `seed` */
+  int32_t epochs;   /* 0: descriptor */
+  int32_t batch;    /* 0: descriptor */
+  int32_t use_seed; /* non-zero: use `seed` */
   uint64_t seed;
-  double validation;         /* negative: descriptor */
-  double lr;                 /* non-positive: descriptor */
-  int32_t num_threads;       /* 0: keep the model's */
-  int64_t limit;             /* >0: only the first `limit` training samples */
-  const char *log_path;      /* JSON lines; NULL: none */
+  double validation;          /* negative: descriptor */
+  double lr;                  /* non-positive: descriptor */
+  int32_t num_threads;        /* 0: keep the model's */
+  int64_t limit;              /* >0: only the first `limit` training samples */
+  const char *log_path;       /* JSON lines; NULL: none */
   const char *checkpoint_dir; /* NULL: descriptor; "": no checkpoints */
-  const char *resume_path;   /* NULL: start fresh */
+  const char *resume_path;    /* NULL: start fresh */
   /* Called with each progress line (no newline); NULL: print to stdout. */
   void (*progress)(void *user_data, const char *line);
   void *progress_user_data;

@@ -38,8 +38,10 @@ void Dataset::validate() const {
     size_t features = static_cast<size_t>(s->count * s->getSampleSize());
     if ((isU8 ? s->u8.size() : s->f32.size()) != features ||
         s->labels.size() != static_cast<size_t>(s->count))
-      throw Error("data set '" + name + "' is inconsistent: sizes do not match "
-                  "the sample count", FM_STATUS_INTERNAL);
+      throw Error("data set '" + name +
+                      "' is inconsistent: sizes do not match "
+                      "the sample count",
+                  FM_STATUS_INTERNAL);
     for (int32_t l : s->labels)
       if (l < 0 || (numClasses > 0 && l >= numClasses))
         throw Error("data set '" + name + "': label " + std::to_string(l) +
@@ -59,6 +61,7 @@ Dataset Dataset::fromSpec(const DataSpec &spec) {
   if (spec.kind == "idx")
     return idx(spec.trainImages, spec.trainLabels, spec.testImages,
                spec.testLabels);
-  throw Error("data kind '" + spec.kind + "' is not supported by this runtime yet",
+  throw Error("data kind '" + spec.kind +
+                  "' is not supported by this runtime yet",
               FM_STATUS_UNIMPLEMENTED);
 }

@@ -30,14 +30,14 @@ struct Split {
 
 class Dataset {
 public:
-  std::string name;   // for messages: "fashion_mnist", a folder, a path
-  bool isU8 = true;   // raw bytes (scaled by train.scale) or floats
+  std::string name; // for messages: "fashion_mnist", a folder, a path
+  bool isU8 = true; // raw bytes (scaled by train.scale) or floats
   int32_t numClasses = 0;
   Split train, test;
 
   /// Debian's dataset-fashion-mnist files (gzip IDX) under `dir`.
-  static Dataset fashionMnist(
-      const std::string &dir = "/usr/share/datasets/fashion-mnist");
+  static Dataset
+  fashionMnist(const std::string &dir = "/usr/share/datasets/fashion-mnist");
   /// The four MNIST-layout IDX files in `dir`, gzipped or not.
   static Dataset mnist(const std::string &dir);
   /// Four IDX files; labels must lie in [0, numClasses) if numClasses > 0,

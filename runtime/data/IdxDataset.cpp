@@ -25,10 +25,16 @@ using namespace fm;
 
 static size_t getIdxTypeSize(uint8_t type) {
   switch (type) {
-  case IdxArray::U8: case IdxArray::I8: return 1;
-  case IdxArray::I16: return 2;
-  case IdxArray::I32: case IdxArray::F32: return 4;
-  case IdxArray::F64: return 8;
+  case IdxArray::U8:
+  case IdxArray::I8:
+    return 1;
+  case IdxArray::I16:
+    return 2;
+  case IdxArray::I32:
+  case IdxArray::F32:
+    return 4;
+  case IdxArray::F64:
+    return 8;
   }
   return 0;
 }
@@ -47,10 +53,14 @@ double IdxArray::get(int64_t i) const {
   for (size_t b = 0; b < size; ++b)
     bits = bits << 8 | p[b];
   switch (type) {
-  case U8: return static_cast<double>(p[0]);
-  case I8: return static_cast<double>(static_cast<int8_t>(p[0]));
-  case I16: return static_cast<double>(static_cast<int16_t>(bits));
-  case I32: return static_cast<double>(static_cast<int32_t>(bits));
+  case U8:
+    return static_cast<double>(p[0]);
+  case I8:
+    return static_cast<double>(static_cast<int8_t>(p[0]));
+  case I16:
+    return static_cast<double>(static_cast<int16_t>(bits));
+  case I32:
+    return static_cast<double>(static_cast<int32_t>(bits));
   case F32: {
     uint32_t b32 = static_cast<uint32_t>(bits);
     float f;
@@ -69,8 +79,8 @@ double IdxArray::get(int64_t i) const {
 static std::vector<uint8_t> readMaybeGzip(const std::string &path) {
   gzFile file = gzopen(path.c_str(), "rb");
   if (!file)
-    throw Error("cannot open '" + path + "': " +
-                    (errno ? std::strerror(errno) : "out of memory"),
+    throw Error("cannot open '" + path +
+                    "': " + (errno ? std::strerror(errno) : "out of memory"),
                 errno == ENOENT ? FM_STATUS_NOT_FOUND : FM_STATUS_UNAVAILABLE);
   gzbuffer(file, 1 << 17);
   std::vector<uint8_t> bytes;
@@ -165,12 +175,15 @@ void fm::setIdxFeatures(const IdxArray &images, bool asU8, Split &split) {
 
 void fm::setIdxLabels(const IdxArray &labels, Split &split) {
   if (labels.dims.size() != 1)
-    throw Error("'" + labels.path + "': expected one dimension of labels but got " +
+    throw Error("'" + labels.path +
+                    "': expected one dimension of labels but got " +
                     formatDims(labels.dims),
                 FM_STATUS_DATA_LOSS);
   if (labels.type == IdxArray::F32 || labels.type == IdxArray::F64)
-    throw Error("'" + labels.path + "': expected integer class labels but the file holds floats",
-                FM_STATUS_DATA_LOSS);
+    throw Error(
+        "'" + labels.path +
+            "': expected integer class labels but the file holds floats",
+        FM_STATUS_DATA_LOSS);
   split.labels.resize(static_cast<size_t>(labels.dims[0]));
   for (int64_t i = 0; i < labels.dims[0]; ++i)
     split.labels[i] = static_cast<int32_t>(labels.get(i));
@@ -198,7 +211,8 @@ static void loadSplit(const std::string &imagesPath,
     if (label < 0 || (numClasses > 0 && label >= numClasses))
       throw Error("'" + labelsPath + "': label " + std::to_string(label) +
                       " of sample " + std::to_string(i) + " is outside [0, " +
-                      (numClasses > 0 ? std::to_string(numClasses) : "inf") + ")",
+                      (numClasses > 0 ? std::to_string(numClasses) : "inf") +
+                      ")",
                   FM_STATUS_OUT_OF_RANGE);
   }
 }
@@ -240,7 +254,8 @@ static bool fileExists(const std::string &path) {
 
 /// Finds `stem` in `dir` under the spellings MNIST mirrors use:
 /// "train-images-idx3-ubyte", ".gz" appended, or "train-images.idx3-ubyte".
-static std::string findIdxFile(const std::string &dir, const std::string &stem) {
+static std::string findIdxFile(const std::string &dir,
+                               const std::string &stem) {
   std::string dotted = stem;
   size_t dash = dotted.rfind("-idx");
   if (dash != std::string::npos)
@@ -250,7 +265,8 @@ static std::string findIdxFile(const std::string &dir, const std::string &stem) 
     if (fileExists(path))
       return path;
   }
-  throw Error("cannot find '" + stem + "' (or '" + stem + ".gz') in '" + dir + "'",
+  throw Error("cannot find '" + stem + "' (or '" + stem + ".gz') in '" + dir +
+                  "'",
               FM_STATUS_NOT_FOUND);
 }
 
@@ -271,7 +287,8 @@ Dataset Dataset::fashionMnist(const std::string &dir) {
     d = mnist(dir);
   } catch (const Error &e) {
     if (e.getCode() == FM_STATUS_NOT_FOUND)
-      rethrowWithContext(e, "fashion_mnist (install Debian's dataset-fashion-mnist)");
+      rethrowWithContext(
+          e, "fashion_mnist (install Debian's dataset-fashion-mnist)");
     throw;
   }
   d.name = "fashion_mnist";

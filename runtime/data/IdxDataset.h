@@ -19,7 +19,12 @@ namespace fm {
 /// A decoded IDX file.
 struct IdxArray {
   enum Type : uint8_t {
-    U8 = 0x08, I8 = 0x09, I16 = 0x0B, I32 = 0x0C, F32 = 0x0D, F64 = 0x0E
+    U8 = 0x08,
+    I8 = 0x09,
+    I16 = 0x0B,
+    I32 = 0x0C,
+    F32 = 0x0D,
+    F64 = 0x0E
   };
   std::string path;
   Type type = U8;

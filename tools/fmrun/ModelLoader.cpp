@@ -44,7 +44,8 @@ static std::string readText(const std::string &path) {
 }
 
 /// FNV-1a, 64 bits: a stable hash (std::hash may differ between builds).
-static uint64_t fnv1a(const std::string &s, uint64_t h = 0xcbf29ce484222325ull) {
+static uint64_t fnv1a(const std::string &s,
+                      uint64_t h = 0xcbf29ce484222325ull) {
   for (unsigned char c : s) {
     h ^= c;
     h *= 0x100000001b3ull;
@@ -77,8 +78,9 @@ static std::string getCacheRoot() {
     return std::string(xdg) + "/fm";
   if (const char *home = std::getenv("HOME"); home && *home)
     return std::string(home) + "/.cache/fm";
-  throw Error("neither XDG_CACHE_HOME nor HOME is set; fmrun has no cache folder",
-              FM_STATUS_FAILED_PRECONDITION);
+  throw Error(
+      "neither XDG_CACHE_HOME nor HOME is set; fmrun has no cache folder",
+      FM_STATUS_FAILED_PRECONDITION);
 }
 
 static std::vector<std::string> fmcArguments(const std::string &fmc,
@@ -102,7 +104,8 @@ std::string fm::getCacheDir(const std::string &source,
   key += '\0' + readText(source);
   key += '\0' + fs::absolute(source).parent_path().string();
   key += '\0' + fmc + '\0' + std::to_string(st.st_size) + ':' +
-         std::to_string(st.st_mtim.tv_sec) + '.' + std::to_string(st.st_mtim.tv_nsec);
+         std::to_string(st.st_mtim.tv_sec) + '.' +
+         std::to_string(st.st_mtim.tv_nsec);
   for (const std::string &a : fmcArguments("", "", "", options))
     key += '\0' + a;
   char hex[17];
@@ -112,7 +115,8 @@ std::string fm::getCacheDir(const std::string &source,
 
 /// The model library in a compiled folder: the only lib*.so, or the one
 /// named after the source's `train NAME` block when there are several.
-static std::string findLibrary(const std::string &dir, const std::string &source) {
+static std::string findLibrary(const std::string &dir,
+                               const std::string &source) {
   std::vector<std::string> libs;
   std::error_code ec;
   for (const auto &e : fs::directory_iterator(dir, ec)) {
@@ -124,7 +128,8 @@ static std::string findLibrary(const std::string &dir, const std::string &source
     return libs[0];
   std::smatch m;
   std::string text = readText(source);
-  static const std::regex trainBlock(R"((^|\n)\s*train\s+([A-Za-z_][A-Za-z0-9_]*))");
+  static const std::regex trainBlock(
+      R"((^|\n)\s*train\s+([A-Za-z_][A-Za-z0-9_]*))");
   if (!libs.empty() && std::regex_search(text, m, trainBlock)) {
     std::string want = dir + "/lib" + m[2].str() + ".so";
     for (const std::string &l : libs)
@@ -148,13 +153,15 @@ static int runProcess(const std::vector<std::string> &args) {
                 FM_STATUS_UNAVAILABLE);
   if (pid == 0) {
     ::execv(argv[0], argv.data());
-    std::fprintf(stderr, "fmrun: cannot execute '%s': %s\n", argv[0], std::strerror(errno));
+    std::fprintf(stderr, "fmrun: cannot execute '%s': %s\n", argv[0],
+                 std::strerror(errno));
     ::_exit(127);
   }
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0)
     if (errno != EINTR)
-      throw Error(std::string("waiting for fmc failed: ") + std::strerror(errno),
+      throw Error(std::string("waiting for fmc failed: ") +
+                      std::strerror(errno),
                   FM_STATUS_UNAVAILABLE);
   if (WIFEXITED(status))
     return WEXITSTATUS(status);
@@ -162,9 +169,10 @@ static int runProcess(const std::vector<std::string> &args) {
 }
 
 static std::string compileSource(const std::string &source,
-                                  const CompileOptions &options) {
+                                 const CompileOptions &options) {
   if (::access(source.c_str(), R_OK) != 0)
-    throw Error("cannot read model source '" + source + "': " + std::strerror(errno),
+    throw Error("cannot read model source '" + source +
+                    "': " + std::strerror(errno),
                 FM_STATUS_NOT_FOUND);
   std::string dir = getCacheDir(source, options);
   if (fs::exists(dir + "/.complete"))
@@ -177,8 +185,8 @@ static std::string compileSource(const std::string &source,
   if (!fs::create_directories(tmp, ec))
     throw Error("cannot create cache folder '" + tmp + "': " + ec.message(),
                 FM_STATUS_UNAVAILABLE);
-  std::vector<std::string> args = fmcArguments(findFmc(options),
-                                               fs::absolute(source).string(), tmp, options);
+  std::vector<std::string> args = fmcArguments(
+      findFmc(options), fs::absolute(source).string(), tmp, options);
   if (options.verbose)
     std::fprintf(stderr, "fmrun: compiling %s\n", source.c_str());
   int rc = runProcess(args);
@@ -199,7 +207,8 @@ static std::string compileSource(const std::string &source,
     // Another fmrun finished the same compile first: use its result.
     fs::remove_all(tmp, ec);
     if (!fs::exists(dir + "/.complete"))
-      throw Error("cannot move '" + tmp + "' to '" + dir + "'", FM_STATUS_UNAVAILABLE);
+      throw Error("cannot move '" + tmp + "' to '" + dir + "'",
+                  FM_STATUS_UNAVAILABLE);
   }
   return findLibrary(dir, source);
 }
@@ -210,17 +219,20 @@ std::string fm::resolveModelLibrary(const std::string &model,
     return compileSource(model, options);
   if (endsWith(model, ".so"))
     return model;
-  throw Error("expected a model library (lib<Name>.so) or a model source (.fm) but got '" +
+  throw Error("expected a model library (lib<Name>.so) or a model source (.fm) "
+              "but got '" +
               model + "'");
 }
 
 const fm_model_desc_t *fm::loadModelLibrary(const std::string &path) {
   std::string file = fs::path(path).filename().string();
   if (file.rfind("lib", 0) != 0 || !endsWith(file, ".so") || file.size() <= 6)
-    throw Error("a model library must be named lib<Name>.so but got '" + file + "'");
+    throw Error("a model library must be named lib<Name>.so but got '" + file +
+                "'");
   std::string name = file.substr(3, file.size() - 6);
   // A path without a slash would make dlopen search the library path.
-  std::string openPath = path.find('/') == std::string::npos ? "./" + path : path;
+  std::string openPath =
+      path.find('/') == std::string::npos ? "./" + path : path;
   void *handle = ::dlopen(openPath.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle)
     throw Error(std::string("cannot load model library: ") + ::dlerror(),

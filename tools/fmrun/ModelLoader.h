@@ -18,8 +18,8 @@
 namespace fm {
 
 struct CompileOptions {
-  std::string fmc;    // "": $FMC, else the fmc next to this executable
-  std::string target; // passed as --target if set
+  std::string fmc;      // "": $FMC, else the fmc next to this executable
+  std::string target;   // passed as --target if set
   std::string schedule; // passed as --schedule if set
   bool verbose = true;  // say on stderr when compiling
 };
@@ -31,7 +31,8 @@ std::string resolveModelLibrary(const std::string &model,
 
 /// The cache folder for a .fm source and these options (exposed for tests
 /// and for `fmrun --print-cache-dir`).
-std::string getCacheDir(const std::string &source, const CompileOptions &options);
+std::string getCacheDir(const std::string &source,
+                        const CompileOptions &options);
 
 /// dlopens a model library and returns its descriptor; the library stays
 /// loaded for the life of the process.

@@ -49,8 +49,9 @@ const char *kUsage =
 
 /// Which flags each command takes; every flag takes a value.
 const std::map<std::string, std::set<std::string>> kFlags = {
-    {"train", {"epochs", "batch", "seed", "validation", "lr", "threads", "log",
-               "checkpoint-dir", "limit", "resume"}},
+    {"train",
+     {"epochs", "batch", "seed", "validation", "lr", "threads", "log",
+      "checkpoint-dir", "limit", "resume"}},
     {"eval", {"checkpoint", "batch", "threads"}},
     {"predict", {"checkpoint", "count", "threads"}},
     {"bench", {"batch", "steps", "threads"}}};
@@ -71,8 +72,8 @@ struct Args {
     errno = 0;
     long long x = std::strtoll(v.c_str(), &end, 10);
     if (v.empty() || *end || errno || x < min)
-      throw UsageError("--" + f + " expects an integer >= " + std::to_string(min) +
-                       " but got '" + v + "'");
+      throw UsageError("--" + f + " expects an integer >= " +
+                       std::to_string(min) + " but got '" + v + "'");
     return x;
   }
   double getDouble(const std::string &f) const {
@@ -119,12 +120,14 @@ Args parseArgs(int argc, char **argv) {
     throw UsageError("unknown command '" + a.command +
                      "'; expected train, eval, predict or bench");
   if (positional.size() != 2)
-    throw UsageError(positional.size() < 2 ? "missing MODEL (a lib<Name>.so or a .fm file)"
-                                           : "unexpected argument '" + positional[2] + "'");
+    throw UsageError(positional.size() < 2
+                         ? "missing MODEL (a lib<Name>.so or a .fm file)"
+                         : "unexpected argument '" + positional[2] + "'");
   a.model = positional[1];
   for (const auto &f : a.flags)
     if (!kFlags.at(a.command).count(f.first) && !kCompileFlags.count(f.first))
-      throw UsageError("unknown option '--" + f.first + "' for '" + a.command + "'");
+      throw UsageError("unknown option '--" + f.first + "' for '" + a.command +
+                       "'");
   // Check numbers now, before minutes of compiling or loading data.
   static const std::map<std::string, int64_t> intFlags = {
       {"epochs", 0}, {"batch", 1}, {"seed", 0}, {"threads", 1},
@@ -153,8 +156,10 @@ void restore(Model &model, const Args &args) {
     struct stat st;
     path = defaultCheckpoint(model);
     if (::stat(path.c_str(), &st) != 0) {
-      std::fprintf(stderr, "fmrun: no checkpoint (looked for %s); using the initial "
-                           "parameters\n", path.c_str());
+      std::fprintf(stderr,
+                   "fmrun: no checkpoint (looked for %s); using the initial "
+                   "parameters\n",
+                   path.c_str());
       return;
     }
   }
@@ -168,36 +173,46 @@ void printSummary(const Model &model, const Dataset &data) {
   int64_t params = 0;
   for (int id : d.getTensorsOfKind(TensorKind::Param))
     params += d.tensors[id].getElementCount(1);
-  std::printf("model %s: %lld parameters; data %s: %lld train, %lld test samples\n",
-              d.model.c_str(), static_cast<long long>(params), data.name.c_str(),
-              static_cast<long long>(data.train.count),
-              static_cast<long long>(data.test.count));
+  std::printf(
+      "model %s: %lld parameters; data %s: %lld train, %lld test samples\n",
+      d.model.c_str(), static_cast<long long>(params), data.name.c_str(),
+      static_cast<long long>(data.train.count),
+      static_cast<long long>(data.test.count));
   std::fflush(stdout);
 }
 
 int runTrain(Model &model, const Dataset &data, const Args &args) {
   TrainOptions o;
-  if (args.has("epochs")) o.epochs = args.getInt("epochs", 0);
-  if (args.has("batch")) o.batch = args.getInt("batch", 1);
-  if (args.has("seed")) o.seed = static_cast<uint64_t>(args.getInt("seed", 0));
-  if (args.has("validation")) o.validation = args.getDouble("validation");
-  if (args.has("lr")) o.lr = args.getDouble("lr");
-  if (args.has("limit")) o.limit = args.getInt("limit", 1);
-  if (args.has("checkpoint-dir")) o.checkpointDir = args.get("checkpoint-dir");
+  if (args.has("epochs"))
+    o.epochs = args.getInt("epochs", 0);
+  if (args.has("batch"))
+    o.batch = args.getInt("batch", 1);
+  if (args.has("seed"))
+    o.seed = static_cast<uint64_t>(args.getInt("seed", 0));
+  if (args.has("validation"))
+    o.validation = args.getDouble("validation");
+  if (args.has("lr"))
+    o.lr = args.getDouble("lr");
+  if (args.has("limit"))
+    o.limit = args.getInt("limit", 1);
+  if (args.has("checkpoint-dir"))
+    o.checkpointDir = args.get("checkpoint-dir");
   o.logPath = args.get("log");
   o.resumePath = args.get("resume");
   Trainer trainer(model, data, o);
   printSummary(model, data);
   trainer.run();
   if (!trainer.getSettings().checkpoint.empty())
-    std::printf("checkpoints in %s\n", trainer.getSettings().checkpoint.c_str());
+    std::printf("checkpoints in %s\n",
+                trainer.getSettings().checkpoint.c_str());
   return 0;
 }
 
 int runEval(Model &model, const Dataset &data, const Args &args) {
   restore(model, args);
   Trainer trainer(model, data);
-  int64_t batch = args.has("batch") ? args.getInt("batch", 1) : trainer.getSettings().batch;
+  int64_t batch =
+      args.has("batch") ? args.getInt("batch", 1) : trainer.getSettings().batch;
   Metrics m = trainer.evaluate(data.test, 0, data.test.count, batch);
   std::printf("test  %s  (%lld samples)\n", m.format().c_str(),
               static_cast<long long>(m.samples));
@@ -224,25 +239,27 @@ int runPredict(Model &model, const Dataset &data, const Args &args) {
   std::vector<double> values(static_cast<size_t>(count * per));
   model.checkHostReadable(out);
   for (size_t i = 0; i < values.size(); ++i)
-    values[i] = t.dtype == DType::F64 ? static_cast<const double *>(model.getData(out))[i]
-                                      : static_cast<const float *>(model.getData(out))[i];
+    values[i] = t.dtype == DType::F64
+                    ? static_cast<const double *>(model.getData(out))[i]
+                    : static_cast<const float *>(model.getData(out))[i];
   int64_t correct = 0;
   for (int64_t i = 0; i < count; ++i) {
     const double *row = values.data() + i * per;
     int64_t best = std::max_element(row, row + per) - row;
     correct += best == data.test.labels[i];
-    std::printf("sample %lld: %s %lld (%.4f)  label %d\n", static_cast<long long>(i),
-                d.outputs[0].c_str(), static_cast<long long>(best), row[best],
-                data.test.labels[i]);
+    std::printf("sample %lld: %s %lld (%.4f)  label %d\n",
+                static_cast<long long>(i), d.outputs[0].c_str(),
+                static_cast<long long>(best), row[best], data.test.labels[i]);
   }
-  std::printf("%lld of %lld predicted correctly\n", static_cast<long long>(correct),
-              static_cast<long long>(count));
+  std::printf("%lld of %lld predicted correctly\n",
+              static_cast<long long>(correct), static_cast<long long>(count));
   return 0;
 }
 
 int runBench(Model &model, const Dataset &data, const Args &args) {
   Trainer trainer(model, data);
-  int64_t batch = args.has("batch") ? args.getInt("batch", 1) : trainer.getSettings().batch;
+  int64_t batch =
+      args.has("batch") ? args.getInt("batch", 1) : trainer.getSettings().batch;
   int64_t steps = args.has("steps") ? args.getInt("steps", 1) : 20;
   batch = std::min(batch, data.train.count);
   std::vector<int64_t> indices(static_cast<size_t>(batch));
@@ -254,7 +271,9 @@ int runBench(Model &model, const Dataset &data, const Args &args) {
   auto start = std::chrono::steady_clock::now();
   for (int64_t s = 0; s < steps; ++s)
     model.run(StepKind::Train, batch, lr);
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   std::printf("train_step  batch %lld  %.3f ms/step  %.0f img/s\n",
               static_cast<long long>(batch), 1000 * seconds / steps,
               batch * steps / seconds);

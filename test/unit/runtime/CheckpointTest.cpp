@@ -64,21 +64,31 @@ TEST(SafetensorsTest, RejectsCorruptFiles) {
   TempDir tmp;
   std::string p = tmp.file("bad.safetensors");
   writeBytes(p, {1, 2, 3});
-  EXPECT_FM_ERROR(readSafetensors(p), "expected at least 8 bytes but the file has 3");
+  EXPECT_FM_ERROR(readSafetensors(p),
+                  "expected at least 8 bytes but the file has 3");
   writeRaw(p, "{}", 0, 1000);
   EXPECT_FM_ERROR(readSafetensors(p), "header length 1000 exceeds the file");
   writeRaw(p, "{\"a\": ", 0);
   EXPECT_FM_ERROR(readSafetensors(p), "header: invalid json at byte 6");
-  writeRaw(p, R"({"a": {"dtype": "F16", "shape": [1], "data_offsets": [0, 2]}})", 2);
+  writeRaw(
+      p, R"({"a": {"dtype": "F16", "shape": [1], "data_offsets": [0, 2]}})", 2);
   EXPECT_FM_ERROR(readSafetensors(p), "tensor 'a': unsupported dtype 'F16'");
-  writeRaw(p, R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}})", 4);
-  EXPECT_FM_ERROR(readSafetensors(p), "lie outside the 4 data bytes; truncated?");
-  writeRaw(p, R"({"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}})", 8);
-  EXPECT_FM_ERROR(readSafetensors(p), "expected 12 bytes for its shape but data_offsets span 8");
-  writeRaw(p, R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}})", 8);
-  EXPECT_FM_ERROR(readSafetensors(p), "tensor 'a' starts at byte 4 but the previous one ends at 0");
-  writeRaw(p, R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})", 6);
-  EXPECT_FM_ERROR(readSafetensors(p), "the tensors cover 4 data bytes but the file has 6");
+  writeRaw(
+      p, R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}})", 4);
+  EXPECT_FM_ERROR(readSafetensors(p),
+                  "lie outside the 4 data bytes; truncated?");
+  writeRaw(
+      p, R"({"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}})", 8);
+  EXPECT_FM_ERROR(readSafetensors(p),
+                  "expected 12 bytes for its shape but data_offsets span 8");
+  writeRaw(
+      p, R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}})", 8);
+  EXPECT_FM_ERROR(readSafetensors(p),
+                  "tensor 'a' starts at byte 4 but the previous one ends at 0");
+  writeRaw(
+      p, R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})", 6);
+  EXPECT_FM_ERROR(readSafetensors(p),
+                  "the tensors cover 4 data bytes but the file has 6");
   writeRaw(p, R"({"a": {"dtype": "F32", "shape": [1]}})", 4);
   EXPECT_FM_ERROR(readSafetensors(p), "missing key 'data_offsets'");
   writeRaw(p, R"({"__metadata__": {"epoch": 3}})", 0);
@@ -135,7 +145,9 @@ TEST_F(ModelCheckpointTest, RoundTripsAModel) {
   EXPECT_EQ(find("format"), "fm-checkpoint");
   EXPECT_EQ(find("seed"), "1");
   // No temporary file is left behind.
-  EXPECT_TRUE(readBytes(tmp.file("a.safetensors.tmp." + std::to_string(::getpid()))).empty());
+  EXPECT_TRUE(
+      readBytes(tmp.file("a.safetensors.tmp." + std::to_string(::getpid())))
+          .empty());
 }
 
 TEST_F(ModelCheckpointTest, RejectsMismatchesWithoutTouchingTheModel) {
@@ -145,7 +157,8 @@ TEST_F(ModelCheckpointTest, RejectsMismatchesWithoutTouchingTheModel) {
   o.seed = 7;
   Model reference(&desc, o);
   Model fresh(&desc, o);
-  auto write = [&](std::vector<SafetensorsView> views, Metadata meta = {{"model", "Linear"}}) {
+  auto write = [&](std::vector<SafetensorsView> views,
+                   Metadata meta = {{"model", "Linear"}}) {
     writeSafetensors(tmp.file("c.safetensors"), views, meta);
   };
   std::vector<float> w(16 * 4, 1), bias(4, 1), wm(16 * 4, 0), bm(4, 0);
@@ -159,8 +172,9 @@ TEST_F(ModelCheckpointTest, RejectsMismatchesWithoutTouchingTheModel) {
   EXPECT_FM_ERROR(loadCheckpoint(fresh, tmp.file("c.safetensors")),
                   "has no tensor 'linear.bias.momentum'");
   write({{"linear.weight", DType::F32, {4, 16}, w.data()}, vb, vwm, vbm});
-  EXPECT_FM_ERROR(loadCheckpoint(fresh, tmp.file("c.safetensors")),
-                  "tensor 'linear.weight' is f32[4, 16] but the model expects f32[16, 4]");
+  EXPECT_FM_ERROR(
+      loadCheckpoint(fresh, tmp.file("c.safetensors")),
+      "tensor 'linear.weight' is f32[4, 16] but the model expects f32[16, 4]");
   write({{"linear.weight", DType::F64, {16, 4}, wd.data()}, vb, vwm, vbm});
   EXPECT_FM_ERROR(loadCheckpoint(fresh, tmp.file("c.safetensors")),
                   "is f64[16, 4] but the model expects f32[16, 4]");
@@ -171,15 +185,18 @@ TEST_F(ModelCheckpointTest, RejectsMismatchesWithoutTouchingTheModel) {
   EXPECT_FM_ERROR(loadCheckpoint(fresh, tmp.file("c.safetensors")),
                   "is for model 'Other' but this is model 'Linear'");
   write({vw, vb, vwm, vbm}, {{"step", "many"}});
-  EXPECT_FM_ERROR(loadCheckpoint(fresh, tmp.file("c.safetensors")),
-                  "metadata 'step': expected a non-negative integer but got 'many'");
-  EXPECT_TRUE(sameParams(fresh, reference)) << "a failed load changed the model";
+  EXPECT_FM_ERROR(
+      loadCheckpoint(fresh, tmp.file("c.safetensors")),
+      "metadata 'step': expected a non-negative integer but got 'many'");
+  EXPECT_TRUE(sameParams(fresh, reference))
+      << "a failed load changed the model";
 
   // Truncating a real checkpoint is caught.
   saveCheckpoint(model, tmp.file("real.safetensors"));
   std::vector<uint8_t> bytes = readBytes(tmp.file("real.safetensors"));
   bytes.resize(bytes.size() - 10);
   writeBytes(tmp.file("real.safetensors"), bytes);
-  EXPECT_FM_ERROR(loadCheckpoint(fresh, tmp.file("real.safetensors")), "truncated?");
+  EXPECT_FM_ERROR(loadCheckpoint(fresh, tmp.file("real.safetensors")),
+                  "truncated?");
   EXPECT_TRUE(sameParams(fresh, reference));
 }

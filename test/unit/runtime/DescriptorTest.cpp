@@ -11,7 +11,8 @@ using namespace fm;
 using namespace fm::test;
 
 /// A small valid descriptor; pieces can be replaced to break it.
-static std::string descriptor(const std::string &tensors, const std::string &steps,
+static std::string descriptor(const std::string &tensors,
+                              const std::string &steps,
                               const std::string &top = "") {
   return R"({"format": "fm-model", "version": 1, "model": "M", "tensors": [)" +
          tensors + R"(], "steps": {)" + steps +
@@ -24,8 +25,9 @@ static const char *kTensors =
        {"name": "loss", "kind": "temp", "dtype": "f32", "shape": []},
        {"name": "out", "kind": "temp", "dtype": "f32", "shape": [-1, 2]})";
 
-static std::string steps(const std::string &trainArgs = R"({"tensor": 0}, {"scalar": "lr"})",
-                         int kernel = 0) {
+static std::string
+steps(const std::string &trainArgs = R"({"tensor": 0}, {"scalar": "lr"})",
+      int kernel = 0) {
   return R"("train_step": {"calls": [{"kernel": )" + std::to_string(kernel) +
          R"(, "args": [)" + trainArgs + R"(]}], "results": {"loss": 2}},
             "evaluate": {"calls": [], "results": {"loss": 2}},
@@ -33,13 +35,14 @@ static std::string steps(const std::string &trainArgs = R"({"tensor": 0}, {"scal
 }
 
 TEST(DescriptorTest, ParsesAValidDescriptor) {
-  Descriptor d = parseDescriptor(descriptor(kTensors, steps(),
-                                            R"(, "train": {"batch": 8, "seed": 7,
+  Descriptor d =
+      parseDescriptor(descriptor(kTensors, steps(),
+                                 R"(, "train": {"batch": 8, "seed": 7,
       "optimizer": {"kind": "sgd", "lr": 0.5}, "data": {"kind": "mnist", "dir": "/d"},
       "normalize": {"mean": [0.5], "std": [0.25]},
       "augment": [{"kind": "flip_horizontal"}, {"kind": "random_crop", "pad": 2}],
       "lr_schedule": {"kind": "step", "every": 2, "gamma": 0.5}, "early_stop": 3})"),
-                                 2);
+                      2);
   EXPECT_EQ(d.model, "M");
   ASSERT_EQ(d.tensors.size(), 4u);
   EXPECT_EQ(d.tensors[0].kind, TensorKind::Input);
@@ -64,16 +67,20 @@ TEST(DescriptorTest, ParsesAValidDescriptor) {
 }
 
 TEST(DescriptorTest, RejectsBadTensorIds) {
-  EXPECT_FM_ERROR(parseDescriptor(descriptor(kTensors, steps(R"({"tensor": 9})")), 2),
-                  "step 'train_step' call 0 arg 0: tensor id 9 out of range; the "
-                  "descriptor has 4 tensors");
-  EXPECT_FM_ERROR(parseDescriptor(descriptor(kTensors, steps(R"({"tensor": -1})")), 2),
-                  "tensor id -1 out of range");
+  EXPECT_FM_ERROR(
+      parseDescriptor(descriptor(kTensors, steps(R"({"tensor": 9})")), 2),
+      "step 'train_step' call 0 arg 0: tensor id 9 out of range; the "
+      "descriptor has 4 tensors");
+  EXPECT_FM_ERROR(
+      parseDescriptor(descriptor(kTensors, steps(R"({"tensor": -1})")), 2),
+      "tensor id -1 out of range");
 }
 
 TEST(DescriptorTest, RejectsUnknownKernel) {
-  EXPECT_FM_ERROR(parseDescriptor(descriptor(kTensors, steps(R"({"tensor": 0})", 5)), 2),
-                  "step 'train_step' call 0: unknown kernel index 5; the library has 2 kernels");
+  EXPECT_FM_ERROR(
+      parseDescriptor(descriptor(kTensors, steps(R"({"tensor": 0})", 5)), 2),
+      "step 'train_step' call 0: unknown kernel index 5; the library has 2 "
+      "kernels");
 }
 
 TEST(DescriptorTest, RejectsUnknownDtype) {
@@ -84,12 +91,18 @@ TEST(DescriptorTest, RejectsUnknownDtype) {
 }
 
 TEST(DescriptorTest, RejectsBadScalars) {
-  EXPECT_FM_ERROR(parseDescriptor(descriptor(kTensors, steps(R"({"scalar": "momentum"})")), 2),
-                  "unknown scalar 'momentum'; expected 'lr' or 'step'");
-  std::string s = R"("evaluate": {"calls": [{"kernel": 0, "args": [{"scalar": "lr"}]}], "results": {"loss": 2}})";
-  EXPECT_FM_ERROR(parseDescriptor(descriptor(kTensors, s), 2), "only train_step takes scalars");
-  EXPECT_FM_ERROR(parseDescriptor(descriptor(kTensors, steps(R"({"tensor": 0, "scalar": "lr"})")), 2),
-                  "expected exactly one of 'tensor' or 'scalar'");
+  EXPECT_FM_ERROR(
+      parseDescriptor(descriptor(kTensors, steps(R"({"scalar": "momentum"})")),
+                      2),
+      "unknown scalar 'momentum'; expected 'lr' or 'step'");
+  std::string s =
+      R"("evaluate": {"calls": [{"kernel": 0, "args": [{"scalar": "lr"}]}], "results": {"loss": 2}})";
+  EXPECT_FM_ERROR(parseDescriptor(descriptor(kTensors, s), 2),
+                  "only train_step takes scalars");
+  EXPECT_FM_ERROR(
+      parseDescriptor(
+          descriptor(kTensors, steps(R"({"tensor": 0, "scalar": "lr"})")), 2),
+      "expected exactly one of 'tensor' or 'scalar'");
 }
 
 TEST(DescriptorTest, RejectsMissingOrBadResults) {
@@ -98,47 +111,82 @@ TEST(DescriptorTest, RejectsMissingOrBadResults) {
                   "step 'evaluate': missing result 'loss'");
   s = R"("evaluate": {"calls": [], "results": {"loss": 3}})";
   EXPECT_FM_ERROR(parseDescriptor(descriptor(kTensors, s), 2),
-                  "result 'loss' must be an f32 or f64 scalar but tensor 'out' is f32[N, 2]");
+                  "result 'loss' must be an f32 or f64 scalar but tensor 'out' "
+                  "is f32[N, 2]");
   s = R"("predict": {"calls": [], "results": {}})";
   EXPECT_FM_ERROR(parseDescriptor(descriptor(kTensors, s), 2),
                   "step 'predict': missing result 'out'");
   s = R"("infer": {"calls": [], "results": {}})";
-  EXPECT_FM_ERROR(parseDescriptor(descriptor(kTensors, s), 2), "unknown step 'infer'");
+  EXPECT_FM_ERROR(parseDescriptor(descriptor(kTensors, s), 2),
+                  "unknown step 'infer'");
 }
 
 TEST(DescriptorTest, RejectsBadTensors) {
   auto one = [](const std::string &t) {
-    return descriptor(t + R"(, {"name": "loss", "kind": "temp", "dtype": "f32", "shape": []},
+    return descriptor(
+        t + R"(, {"name": "loss", "kind": "temp", "dtype": "f32", "shape": []},
                           {"name": "out", "kind": "temp", "dtype": "f32", "shape": [1]})",
-                      R"("predict": {"calls": [], "results": {"out": 2}})");
+        R"("predict": {"calls": [], "results": {"out": 2}})");
   };
-  EXPECT_FM_ERROR(parseDescriptor(one(R"({"name": "w", "kind": "param", "dtype": "f32", "shape": [-1], "init": {"kind": "zeros"}})"), 0),
-                  "tensor 0 ('w'): a param tensor cannot have a batch extent");
-  EXPECT_FM_ERROR(parseDescriptor(one(R"({"name": "w", "kind": "param", "dtype": "f32", "shape": [2]})"), 0),
-                  "tensor 0 ('w'): a param tensor needs an init");
-  EXPECT_FM_ERROR(parseDescriptor(one(R"({"name": "w", "kind": "temp", "dtype": "f32", "shape": [2], "init": {"kind": "zeros"}})"), 0),
-                  "only param and state tensors have an init");
-  EXPECT_FM_ERROR(parseDescriptor(one(R"({"name": "w", "kind": "param", "dtype": "f32", "shape": [2], "init": {"kind": "uniform", "args": [1]}})"), 0),
-                  "init 'uniform' expects 2 args but got 1");
-  EXPECT_FM_ERROR(parseDescriptor(one(R"({"name": "w", "kind": "param", "dtype": "f32", "shape": [2], "init": {"kind": "glorot_normal", "fan_in": 2}})"), 0),
-                  "needs positive fan_in and fan_out");
-  EXPECT_FM_ERROR(parseDescriptor(one(R"({"name": "w", "kind": "param", "dtype": "i32", "shape": [2], "init": {"kind": "normal", "args": [1]}})"), 0),
-                  "random init 'normal' needs a floating dtype but got i32");
-  EXPECT_FM_ERROR(parseDescriptor(one(R"({"name": "w", "kind": "param", "dtype": "f32", "shape": [2], "init": {"kind": "orthogonal"}})"), 0),
-                  "unknown init kind 'orthogonal'");
-  EXPECT_FM_ERROR(parseDescriptor(one(R"({"name": "w", "kind": "weights", "dtype": "f32", "shape": [2]})"), 0),
-                  "unknown kind 'weights'");
-  EXPECT_FM_ERROR(parseDescriptor(one(R"({"name": "w", "kind": "input", "dtype": "f32", "shape": [0]})"), 0),
-                  "extents must be positive or -1");
-  EXPECT_FM_ERROR(parseDescriptor(one(R"({"name": "w", "kind": "input", "dtype": "f32", "shape": [1]},
-                                         {"name": "w", "kind": "label", "dtype": "f32", "shape": [1]})"), 0),
-                  "duplicate name 'w'");
+  EXPECT_FM_ERROR(
+      parseDescriptor(
+          one(R"({"name": "w", "kind": "param", "dtype": "f32", "shape": [-1], "init": {"kind": "zeros"}})"),
+          0),
+      "tensor 0 ('w'): a param tensor cannot have a batch extent");
+  EXPECT_FM_ERROR(
+      parseDescriptor(
+          one(R"({"name": "w", "kind": "param", "dtype": "f32", "shape": [2]})"),
+          0),
+      "tensor 0 ('w'): a param tensor needs an init");
+  EXPECT_FM_ERROR(
+      parseDescriptor(
+          one(R"({"name": "w", "kind": "temp", "dtype": "f32", "shape": [2], "init": {"kind": "zeros"}})"),
+          0),
+      "only param and state tensors have an init");
+  EXPECT_FM_ERROR(
+      parseDescriptor(
+          one(R"({"name": "w", "kind": "param", "dtype": "f32", "shape": [2], "init": {"kind": "uniform", "args": [1]}})"),
+          0),
+      "init 'uniform' expects 2 args but got 1");
+  EXPECT_FM_ERROR(
+      parseDescriptor(
+          one(R"({"name": "w", "kind": "param", "dtype": "f32", "shape": [2], "init": {"kind": "glorot_normal", "fan_in": 2}})"),
+          0),
+      "needs positive fan_in and fan_out");
+  EXPECT_FM_ERROR(
+      parseDescriptor(
+          one(R"({"name": "w", "kind": "param", "dtype": "i32", "shape": [2], "init": {"kind": "normal", "args": [1]}})"),
+          0),
+      "random init 'normal' needs a floating dtype but got i32");
+  EXPECT_FM_ERROR(
+      parseDescriptor(
+          one(R"({"name": "w", "kind": "param", "dtype": "f32", "shape": [2], "init": {"kind": "orthogonal"}})"),
+          0),
+      "unknown init kind 'orthogonal'");
+  EXPECT_FM_ERROR(
+      parseDescriptor(
+          one(R"({"name": "w", "kind": "weights", "dtype": "f32", "shape": [2]})"),
+          0),
+      "unknown kind 'weights'");
+  EXPECT_FM_ERROR(
+      parseDescriptor(
+          one(R"({"name": "w", "kind": "input", "dtype": "f32", "shape": [0]})"),
+          0),
+      "extents must be positive or -1");
+  EXPECT_FM_ERROR(
+      parseDescriptor(
+          one(R"({"name": "w", "kind": "input", "dtype": "f32", "shape": [1]},
+                                         {"name": "w", "kind": "label", "dtype": "f32", "shape": [1]})"),
+          0),
+      "duplicate name 'w'");
 }
 
 TEST(DescriptorTest, RejectsLabelsInPredict) {
-  std::string tensors = std::string(kTensors) +
-                        R"(, {"name": "y", "kind": "label", "dtype": "i32", "shape": [-1]})";
-  std::string s = R"("predict": {"calls": [{"kernel": 0, "args": [{"tensor": 4}]}], "results": {"out": 3}})";
+  std::string tensors =
+      std::string(kTensors) +
+      R"(, {"name": "y", "kind": "label", "dtype": "i32", "shape": [-1]})";
+  std::string s =
+      R"("predict": {"calls": [{"kernel": 0, "args": [{"tensor": 4}]}], "results": {"out": 3}})";
   EXPECT_FM_ERROR(parseDescriptor(descriptor(tensors, s), 1),
                   "predict cannot read label tensor 'y'");
 }
@@ -148,15 +196,32 @@ TEST(DescriptorTest, RejectsWrongFormatAndBadTrainKeys) {
                   "expected \"format\": \"fm-model\"");
   EXPECT_FM_ERROR(parseDescriptor(R"({"format": "fm-model", "version": 2})", 0),
                   "expected version 1 but got 2");
-  EXPECT_FM_ERROR(parseDescriptor("{\"format\": ", 0), "descriptor: invalid json at byte 11");
-  EXPECT_FM_ERROR(parseDescriptor(descriptor(kTensors, steps(), R"(, "train": {"batch": 0})"), 2),
-                  "train.batch: expected at least 1 but got 0");
-  EXPECT_FM_ERROR(parseDescriptor(descriptor(kTensors, steps(), R"(, "train": {"validation": 1.5})"), 2),
-                  "train.validation: expected a fraction in [0, 1)");
-  EXPECT_FM_ERROR(parseDescriptor(descriptor(kTensors, steps(), R"(, "train": {"data": {"kind": "imagenet"}})"), 2),
-                  "unknown data kind 'imagenet'");
-  EXPECT_FM_ERROR(parseDescriptor(descriptor(kTensors, steps(), R"(, "train": {"data": {"kind": "idx"}})"), 2),
-                  "train.data: missing key 'train_images'");
-  EXPECT_FM_ERROR(parseDescriptor(descriptor(kTensors, steps(), R"(, "train": {"augment": [{"kind": "rotate"}]})"), 2),
-                  "unknown augmentation 'rotate'");
+  EXPECT_FM_ERROR(parseDescriptor("{\"format\": ", 0),
+                  "descriptor: invalid json at byte 11");
+  EXPECT_FM_ERROR(
+      parseDescriptor(
+          descriptor(kTensors, steps(), R"(, "train": {"batch": 0})"), 2),
+      "train.batch: expected at least 1 but got 0");
+  EXPECT_FM_ERROR(
+      parseDescriptor(
+          descriptor(kTensors, steps(), R"(, "train": {"validation": 1.5})"),
+          2),
+      "train.validation: expected a fraction in [0, 1)");
+  EXPECT_FM_ERROR(
+      parseDescriptor(
+          descriptor(kTensors, steps(),
+                     R"(, "train": {"data": {"kind": "imagenet"}})"),
+          2),
+      "unknown data kind 'imagenet'");
+  EXPECT_FM_ERROR(
+      parseDescriptor(descriptor(kTensors, steps(),
+                                 R"(, "train": {"data": {"kind": "idx"}})"),
+                      2),
+      "train.data: missing key 'train_images'");
+  EXPECT_FM_ERROR(
+      parseDescriptor(
+          descriptor(kTensors, steps(),
+                     R"(, "train": {"augment": [{"kind": "rotate"}]})"),
+          2),
+      "unknown augmentation 'rotate'");
 }

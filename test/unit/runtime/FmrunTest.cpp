@@ -40,7 +40,8 @@ Result fmrun(const std::string &args, const std::string &env = "") {
 
 bool haveFashionMnist() {
   struct stat st;
-  return ::stat("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", &st) == 0;
+  return ::stat("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz",
+                &st) == 0;
 }
 
 /// The accuracy in a "test  loss L acc A" line.
@@ -55,7 +56,8 @@ double testAccuracy(const std::string &output) {
 
 #define EXPECT_CONTAINS(haystack, needle)                                      \
   EXPECT_NE((haystack).find(needle), std::string::npos)                        \
-      << "output:\n" << (haystack) << "\nexpected to contain: " << (needle)
+      << "output:\n"                                                           \
+      << (haystack) << "\nexpected to contain: " << (needle)
 
 TEST(FmrunTest, UsageErrorsExitWithTwo) {
   Result r = fmrun("");
@@ -88,7 +90,9 @@ TEST(FmrunTest, BadModelLibrariesAreClearErrors) {
   TempDir tmp;
   Result r = fmrun("train model.onnx");
   EXPECT_EQ(r.status, 1);
-  EXPECT_CONTAINS(r.output, "expected a model library (lib<Name>.so) or a model source (.fm)");
+  EXPECT_CONTAINS(
+      r.output,
+      "expected a model library (lib<Name>.so) or a model source (.fm)");
   r = fmrun("train " + tmp.file("libMissing.so"));
   EXPECT_EQ(r.status, 1);
   EXPECT_CONTAINS(r.output, "cannot load model library");
@@ -102,9 +106,10 @@ TEST(FmrunTest, TrainsThenEvaluatesAndPredictsFromTheCheckpoint) {
   if (!haveFashionMnist())
     GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   TempDir tmp;
-  Result r = fmrun(std::string("train " TEST_LINEAR_MODEL_PATH) +
-                   " --limit 3000 --epochs 2 --batch 50 --threads 1 --checkpoint-dir " +
-                   tmp.file("ck") + " --log " + tmp.file("log.jsonl"));
+  Result r = fmrun(
+      std::string("train " TEST_LINEAR_MODEL_PATH) +
+      " --limit 3000 --epochs 2 --batch 50 --threads 1 --checkpoint-dir " +
+      tmp.file("ck") + " --log " + tmp.file("log.jsonl"));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_CONTAINS(r.output, "model TestLinear: 7850 parameters");
   EXPECT_CONTAINS(r.output, "epoch 1/2  train loss ");
@@ -120,17 +125,21 @@ TEST(FmrunTest, TrainsThenEvaluatesAndPredictsFromTheCheckpoint) {
   EXPECT_EQ(lines, 4); // start, 2 epochs, test
 
   std::string ckpt = tmp.file("ck/last.safetensors");
-  r = fmrun(std::string("eval " TEST_LINEAR_MODEL_PATH " --checkpoint ") + ckpt);
+  r = fmrun(std::string("eval " TEST_LINEAR_MODEL_PATH " --checkpoint ") +
+            ckpt);
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_CONTAINS(r.output, "step 108"); // 2 epochs of 2700 / 50
   EXPECT_NEAR(testAccuracy(r.output), trained, 1e-4) << r.output;
 
-  r = fmrun(std::string("predict " TEST_LINEAR_MODEL_PATH " --count 5 --checkpoint ") + ckpt);
+  r = fmrun(std::string("predict " TEST_LINEAR_MODEL_PATH
+                        " --count 5 --checkpoint ") +
+            ckpt);
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_CONTAINS(r.output, "sample 4: probs ");
   EXPECT_CONTAINS(r.output, "of 5 predicted correctly");
 
-  r = fmrun(std::string("eval " TEST_LINEAR_MODEL_PATH " --checkpoint ") + tmp.file("none"));
+  r = fmrun(std::string("eval " TEST_LINEAR_MODEL_PATH " --checkpoint ") +
+            tmp.file("none"));
   EXPECT_EQ(r.status, 1);
   EXPECT_CONTAINS(r.output, "cannot open '" + tmp.file("none") + "'");
 }
@@ -143,26 +152,36 @@ TEST(FmrunTest, CompilesFmSourcesOnceThroughTheCache) {
   // model library into the -o folder.
   std::string fmc = tmp.file("fake-fmc");
   std::ofstream(fmc) << "#!/bin/sh\n"
-                        "echo \"$@\" >> " << tmp.file("fmc.log") << "\n"
+                        "echo \"$@\" >> "
+                     << tmp.file("fmc.log")
+                     << "\n"
                         "[ \"$1\" = --shared ] || exit 9\n"
-                        "grep -q broken \"$2\" && { echo 'model.fm:1:1: error: broken' >&2; exit 3; }\n"
-                        "cp " TEST_LINEAR_MODEL_PATH " \"$4/libTestLinear.so\"\n";
+                        "grep -q broken \"$2\" && { echo 'model.fm:1:1: error: "
+                        "broken' >&2; exit 3; }\n"
+                        "cp " TEST_LINEAR_MODEL_PATH
+                        " \"$4/libTestLinear.so\"\n";
   std::filesystem::permissions(fmc, std::filesystem::perms::owner_all);
-  std::ofstream(tmp.file("model.fm")) << "model TestLinear {}\ntrain TestLinear {}\n";
+  std::ofstream(tmp.file("model.fm"))
+      << "model TestLinear {}\ntrain TestLinear {}\n";
   std::string env = "XDG_CACHE_HOME=" + tmp.file("cache");
-  std::string args = "predict " + tmp.file("model.fm") + " --count 1 --fmc " + fmc;
+  std::string args =
+      "predict " + tmp.file("model.fm") + " --count 1 --fmc " + fmc;
 
   Result r = fmrun(args, env);
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_CONTAINS(r.output, "compiling");
   r = fmrun(args, env);
   ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_EQ(r.output.find("compiling"), std::string::npos) << "cache not reused";
+  EXPECT_EQ(r.output.find("compiling"), std::string::npos)
+      << "cache not reused";
   std::ifstream in(tmp.file("fmc.log"));
   std::string first, second;
   std::getline(in, first);
   EXPECT_FALSE(std::getline(in, second));
-  EXPECT_EQ(first.rfind("--shared " + tmp.file("model.fm") + " -o " + tmp.file("cache/fm/"), 0), 0u)
+  EXPECT_EQ(first.rfind("--shared " + tmp.file("model.fm") + " -o " +
+                            tmp.file("cache/fm/"),
+                        0),
+            0u)
       << first;
 
   // Different compile flags are a different cache entry.
@@ -174,5 +193,6 @@ TEST(FmrunTest, CompilesFmSourcesOnceThroughTheCache) {
   r = fmrun(args, env);
   EXPECT_EQ(r.status, 1);
   EXPECT_CONTAINS(r.output, "model.fm:1:1: error: broken");
-  EXPECT_CONTAINS(r.output, "fmc failed to compile '" + tmp.file("model.fm") + "' (exit status 3)");
+  EXPECT_CONTAINS(r.output, "fmc failed to compile '" + tmp.file("model.fm") +
+                                "' (exit status 3)");
 }

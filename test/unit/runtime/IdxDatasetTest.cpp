@@ -63,7 +63,8 @@ TEST(IdxTest, RejectsMalformedFiles) {
   std::vector<uint8_t> magic = good;
   magic[0] = 0x1f;
   writeBytes(tmp.file("magic"), magic);
-  EXPECT_FM_ERROR(readIdx(tmp.file("magic")), "bad magic: expected 00 00 but got 1f 00");
+  EXPECT_FM_ERROR(readIdx(tmp.file("magic")),
+                  "bad magic: expected 00 00 but got 1f 00");
   EXPECT_FM_ERROR(readIdx(tmp.file("magic")), tmp.file("magic"));
 
   std::vector<uint8_t> type = good;
@@ -73,8 +74,9 @@ TEST(IdxTest, RejectsMalformedFiles) {
 
   std::vector<uint8_t> truncated(good.begin(), good.end() - 3);
   writeBytes(tmp.file("truncated"), truncated);
-  EXPECT_FM_ERROR(readIdx(tmp.file("truncated")),
-                  "truncated: dimensions [2, 2, 2] need 8 data bytes but the file has 5");
+  EXPECT_FM_ERROR(
+      readIdx(tmp.file("truncated")),
+      "truncated: dimensions [2, 2, 2] need 8 data bytes but the file has 5");
 
   std::vector<uint8_t> header(good.begin(), good.begin() + 9);
   writeBytes(tmp.file("header"), header);
@@ -88,19 +90,22 @@ TEST(IdxTest, RejectsMalformedFiles) {
   writeBytes(tmp.file("short"), {0, 0});
   EXPECT_FM_ERROR(readIdx(tmp.file("short")), "expected a 4-byte header");
 
-  EXPECT_FM_ERROR(readIdx(tmp.file("missing")), "cannot open '" + tmp.file("missing") + "'");
+  EXPECT_FM_ERROR(readIdx(tmp.file("missing")),
+                  "cannot open '" + tmp.file("missing") + "'");
 }
 
 TEST(IdxTest, RejectsTruncatedGzip) {
   TempDir tmp;
   std::vector<uint8_t> big(20000);
   for (size_t i = 0; i < big.size(); ++i)
-    big[i] = static_cast<uint8_t>((i * 2654435761u) >> 13); // poorly compressible
+    big[i] =
+        static_cast<uint8_t>((i * 2654435761u) >> 13); // poorly compressible
   writeGzip(tmp.file("full.gz"), idxBytes(0x08, {20000}, big));
   std::vector<uint8_t> gz = readBytes(tmp.file("full.gz"));
   gz.resize(gz.size() / 2);
   writeBytes(tmp.file("cut.gz"), gz);
-  EXPECT_FM_ERROR(readIdx(tmp.file("cut.gz")), "corrupt or truncated gzip data");
+  EXPECT_FM_ERROR(readIdx(tmp.file("cut.gz")),
+                  "corrupt or truncated gzip data");
 }
 
 /// Writes train/test files for Dataset::idx.
@@ -152,7 +157,8 @@ TEST(IdxDatasetTest, CountMismatchIsAnError) {
 
 TEST(IdxDatasetTest, MissingFolderFileIsNamed) {
   TempDir tmp;
-  EXPECT_FM_ERROR(Dataset::mnist(tmp.path()), "cannot find 'train-images-idx3-ubyte'");
+  EXPECT_FM_ERROR(Dataset::mnist(tmp.path()),
+                  "cannot find 'train-images-idx3-ubyte'");
   DataSpec spec;
   spec.kind = "cifar10";
   EXPECT_FM_ERROR(Dataset::fromSpec(spec), "not supported");
@@ -160,7 +166,8 @@ TEST(IdxDatasetTest, MissingFolderFileIsNamed) {
 
 TEST(IdxDatasetTest, LoadsRealFashionMnist) {
   struct stat st;
-  if (::stat("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", &st) != 0)
+  if (::stat("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz",
+             &st) != 0)
     GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   Dataset d = Dataset::fashionMnist();
   EXPECT_EQ(d.name, "fashion_mnist");

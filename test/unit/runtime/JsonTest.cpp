@@ -14,7 +14,8 @@ using namespace fm;
 using json::Value;
 
 TEST(JsonTest, ParsesEveryKind) {
-  Value v = json::parse(R"( {"a": [1, -2.5, 3e2, true, false, null], "b": {"c": "d"}, "e": []} )");
+  Value v = json::parse(
+      R"( {"a": [1, -2.5, 3e2, true, false, null], "b": {"c": "d"}, "e": []} )");
   ASSERT_TRUE(v.isObject());
   const auto &a = v.at("a", "top").getArray();
   ASSERT_EQ(a.size(), 6u);
@@ -23,7 +24,8 @@ TEST(JsonTest, ParsesEveryKind) {
   EXPECT_FALSE(a[1].isInteger());
   EXPECT_DOUBLE_EQ(a[1].getNumber(), -2.5);
   EXPECT_DOUBLE_EQ(a[2].getNumber(), 300);
-  EXPECT_EQ(a[2].getInteger(), 300); // 3e2 is accepted where an integer is asked
+  EXPECT_EQ(a[2].getInteger(),
+            300); // 3e2 is accepted where an integer is asked
   EXPECT_TRUE(a[3].getBool());
   EXPECT_FALSE(a[4].getBool());
   EXPECT_TRUE(a[5].isNull());
@@ -33,7 +35,8 @@ TEST(JsonTest, ParsesEveryKind) {
 }
 
 TEST(JsonTest, KeepsLargeIntegersExact) {
-  Value v = json::parse("[9007199254740993, -9223372036854775808, 18446744073709551616]");
+  Value v = json::parse(
+      "[9007199254740993, -9223372036854775808, 18446744073709551616]");
   EXPECT_EQ(v.getArray()[0].getInteger(), 9007199254740993LL);
   EXPECT_EQ(v.getArray()[1].getInteger(), std::numeric_limits<int64_t>::min());
   // Too large for int64: kept as a double.
@@ -42,8 +45,10 @@ TEST(JsonTest, KeepsLargeIntegersExact) {
 }
 
 TEST(JsonTest, DecodesEscapes) {
-  Value v = json::parse(R"("q\" b\\ s\/ \b\f\n\r\t \u00e9 \u20ac \ud83d\ude00")");
-  EXPECT_EQ(v.getString(), "q\" b\\ s/ \b\f\n\r\t \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
+  Value v =
+      json::parse(R"("q\" b\\ s\/ \b\f\n\r\t \u00e9 \u20ac \ud83d\ude00")");
+  EXPECT_EQ(v.getString(),
+            "q\" b\\ s/ \b\f\n\r\t \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
 }
 
 TEST(JsonTest, WriterRoundTrips) {
@@ -76,16 +81,18 @@ TEST(JsonTest, WritesNonFiniteAsNull) {
   EXPECT_EQ(json::write(arr), "[null,null]");
 }
 
-static void expectParseError(const std::string &text, const std::string &message,
-                             size_t offset) {
+static void expectParseError(const std::string &text,
+                             const std::string &message, size_t offset) {
   try {
     json::parse(text);
     ADD_FAILURE() << "parsed invalid json: " << text;
   } catch (const json::ParseError &e) {
     EXPECT_EQ(e.getOffset(), offset) << e.what();
-    EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(message), std::string::npos)
+        << e.what();
     EXPECT_NE(std::string(e.what()).find("at byte " + std::to_string(offset)),
-              std::string::npos) << e.what();
+              std::string::npos)
+        << e.what();
   }
 }
 
@@ -119,8 +126,9 @@ TEST(JsonTest, RejectsDeepNesting) {
 
 TEST(JsonTest, AccessorsNameWhatWasExpected) {
   Value v = json::parse(R"({"n": 1.5, "s": "x"})");
-  EXPECT_FM_ERROR(v.at("n", "obj").getInteger("obj.n"),
-                  "obj.n: expected an integer but got a number with a fraction");
+  EXPECT_FM_ERROR(
+      v.at("n", "obj").getInteger("obj.n"),
+      "obj.n: expected an integer but got a number with a fraction");
   EXPECT_FM_ERROR(v.at("s", "obj").getNumber("obj.s"),
                   "obj.s: expected a number but got a string");
   EXPECT_FM_ERROR(v.at("zz", "obj"), "obj: missing key 'zz'");

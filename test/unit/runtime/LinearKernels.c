@@ -54,7 +54,8 @@ static int linear_forward(void **args) {
   int n = outer(x), d = inner(x), k = w->dim[0].extent;
   if (w->dimensions != 2 || w->dim[1].extent != d)
     return fail("linear_forward: weight rows do not match the input features");
-  if (out->dim[1].extent != n || out->dim[0].extent != k || b->dim[0].extent != k)
+  if (out->dim[1].extent != n || out->dim[0].extent != k ||
+      b->dim[0].extent != k)
     return fail("linear_forward: output extents do not match");
   const float *xv = f32(x), *wv = f32(w), *bv = f32(b);
   float *o = f32(out);
@@ -83,7 +84,10 @@ static int softmax_ce_impl(void **args, int grad) {
     float max = row[0];
     int arg = 0;
     for (int j = 1; j < k; ++j)
-      if (row[j] > max) { max = row[j]; arg = j; }
+      if (row[j] > max) {
+        max = row[j];
+        arg = j;
+      }
     double sum = 0;
     for (int j = 0; j < k; ++j)
       sum += exp((double)row[j] - max);
@@ -94,7 +98,8 @@ static int softmax_ce_impl(void **args, int grad) {
     correct += arg == label;
     if (dl)
       for (int j = 0; j < k; ++j)
-        dl[i * k + j] = (float)((exp((double)row[j] - max) / sum - (j == label)) / n);
+        dl[i * k + j] =
+            (float)((exp((double)row[j] - max) / sum - (j == label)) / n);
   }
   *f32(args[2]) = (float)(loss / n);
   *f32(args[3]) = (float)(correct / n);
@@ -180,7 +185,7 @@ static int probe(void **args) {
 }
 
 const fm_kernel_argv_fn fm_test_kernels[FM_TEST_NUM_KERNELS] = {
-    linear_forward, softmax_ce_grad, softmax_ce, linear_backward,
+    linear_forward, softmax_ce_grad, softmax_ce,  linear_backward,
     sgd_momentum,   softmax,         fail_kernel, probe};
 const char *const fm_test_kernel_names[FM_TEST_NUM_KERNELS] = {
     "linear_forward", "softmax_ce_grad", "softmax_ce", "linear_backward",

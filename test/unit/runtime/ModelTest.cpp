@@ -18,9 +18,11 @@ using namespace fm;
 using namespace fm::test;
 
 /// A descriptor whose predict step probes tensor 0 (of the given type).
-static std::string probeDescriptor(const std::string &dtype, const std::string &shape) {
+static std::string probeDescriptor(const std::string &dtype,
+                                   const std::string &shape) {
   return R"({"format": "fm-model", "version": 1, "model": "Probe", "tensors": [
-      {"name": "t", "kind": "temp", "dtype": ")" + dtype + R"(", "shape": [)" + shape + R"(]}],
+      {"name": "t", "kind": "temp", "dtype": ")" +
+         dtype + R"(", "shape": [)" + shape + R"(]}],
     "steps": {"predict": {"calls": [{"kernel": 7, "args": [{"tensor": 0}]}], "results": {}}},
     "outputs": [], "train": {"batch": 8}})";
 }
@@ -34,9 +36,12 @@ TEST(ModelTest, BuffersAreInnermostFirstAndDense) {
   model.run(StepKind::Predict, 7);
   const fm_test_probe_t &p = fm_test_last_probe;
   ASSERT_EQ(p.dimensions, 3);
-  EXPECT_EQ(p.extent[0], 5); EXPECT_EQ(p.stride[0], 1);
-  EXPECT_EQ(p.extent[1], 3); EXPECT_EQ(p.stride[1], 5);
-  EXPECT_EQ(p.extent[2], 7); EXPECT_EQ(p.stride[2], 15);
+  EXPECT_EQ(p.extent[0], 5);
+  EXPECT_EQ(p.stride[0], 1);
+  EXPECT_EQ(p.extent[1], 3);
+  EXPECT_EQ(p.stride[1], 5);
+  EXPECT_EQ(p.extent[2], 7);
+  EXPECT_EQ(p.stride[2], 15);
   EXPECT_EQ(p.min[0] + p.min[1] + p.min[2], 0);
   EXPECT_EQ(p.type_code, halide_type_float);
   EXPECT_EQ(p.type_bits, 32);
@@ -74,14 +79,17 @@ TEST(ModelTest, ScalarsAndBoolsHaveTheDocumentedTypes) {
 }
 
 TEST(ModelTest, KernelFailureCarriesHalideMessage) {
-  std::string json = R"({"format": "fm-model", "version": 1, "model": "Fails", "tensors": [],
+  std::string json =
+      R"({"format": "fm-model", "version": 1, "model": "Fails", "tensors": [],
     "steps": {"predict": {"calls": [{"kernel": 6, "args": []}], "results": {}}}})";
   fm_model_desc_t desc = fm_test_make_desc(json.c_str());
   Model model(&desc);
-  EXPECT_FM_ERROR(model.run(StepKind::Predict, 1),
-                  "kernel 'fail' in step 'predict' failed with code -1: Input buffer x "
-                  "has extent 3 but the pipeline requires 4");
-  EXPECT_FM_ERROR(model.run(StepKind::Train, 1), "model 'Fails' has no train_step step");
+  EXPECT_FM_ERROR(
+      model.run(StepKind::Predict, 1),
+      "kernel 'fail' in step 'predict' failed with code -1: Input buffer x "
+      "has extent 3 but the pipeline requires 4");
+  EXPECT_FM_ERROR(model.run(StepKind::Train, 1),
+                  "model 'Fails' has no train_step step");
 }
 
 TEST(ModelTest, SetsThreadsAndChecksAbi) {
@@ -92,35 +100,44 @@ TEST(ModelTest, SetsThreadsAndChecksAbi) {
   Model model(&desc, options);
   EXPECT_EQ(fm_test_get_num_threads(), 3);
   desc.abi_version = 99;
-  EXPECT_FM_ERROR(Model m(&desc), "descriptor ABI version 99 but this runtime expects 1");
+  EXPECT_FM_ERROR(Model m(&desc),
+                  "descriptor ABI version 99 but this runtime expects 1");
   EXPECT_FM_ERROR(Model m(nullptr), "model descriptor is null");
 }
 
 static std::string initDescriptor() {
   auto p = [](const char *name, const char *dtype, const char *init) {
-    return std::string(R"({"name": ")") + name + R"(", "kind": "param", "dtype": ")" + dtype +
+    return std::string(R"({"name": ")") + name +
+           R"(", "kind": "param", "dtype": ")" + dtype +
            R"(", "shape": [100, 40], "init": )" + init + "}";
   };
-  return std::string(R"({"format": "fm-model", "version": 1, "model": "Init", "tensors": [)") +
+  return std::string(
+             R"({"format": "fm-model", "version": 1, "model": "Init", "tensors": [)") +
          p("zeros", "f32", R"({"kind": "zeros"})") + "," +
          p("ones", "f64", R"({"kind": "ones"})") + "," +
          p("constant", "i32", R"({"kind": "constant", "args": [3]})") + "," +
          p("normal", "f32", R"({"kind": "normal", "args": [0.5]})") + "," +
          p("uniform", "f64", R"({"kind": "uniform", "args": [-2, 3]})") + "," +
-         p("glorot_uniform", "f32", R"({"kind": "glorot_uniform", "fan_in": 100, "fan_out": 40})") + "," +
-         p("glorot_normal", "f32", R"({"kind": "glorot_normal", "fan_in": 100, "fan_out": 40})") + "," +
-         p("he_uniform", "f32", R"({"kind": "he_uniform", "fan_in": 100})") + "," +
+         p("glorot_uniform", "f32",
+           R"({"kind": "glorot_uniform", "fan_in": 100, "fan_out": 40})") +
+         "," +
+         p("glorot_normal", "f32",
+           R"({"kind": "glorot_normal", "fan_in": 100, "fan_out": 40})") +
+         "," +
+         p("he_uniform", "f32", R"({"kind": "he_uniform", "fan_in": 100})") +
+         "," +
          p("he_normal", "f32", R"({"kind": "he_normal", "fan_in": 100})") +
          R"(], "steps": {}, "train": {"seed": 5}})";
 }
 
-template <typename T> static std::vector<double> values(const Model &m, int id) {
+template <typename T>
+static std::vector<double> values(const Model &m, int id) {
   const T *p = static_cast<const T *>(m.getData(id));
   return std::vector<double>(p, p + 4000);
 }
 
-static void stats(const std::vector<double> &v, double &mean, double &sd, double &lo,
-                  double &hi) {
+static void stats(const std::vector<double> &v, double &mean, double &sd,
+                  double &lo, double &hi) {
   mean = std::accumulate(v.begin(), v.end(), 0.0) / v.size();
   double sq = 0;
   lo = hi = v[0];
@@ -139,23 +156,32 @@ TEST(ModelTest, InitialisesEveryKindWithTheRightDistribution) {
   EXPECT_EQ(m.getSeed(), 5u);
   double mean, sd, lo, hi;
   stats(values<float>(m, 0), mean, sd, lo, hi);
-  EXPECT_EQ(lo, 0); EXPECT_EQ(hi, 0);
+  EXPECT_EQ(lo, 0);
+  EXPECT_EQ(hi, 0);
   stats(values<double>(m, 1), mean, sd, lo, hi);
-  EXPECT_EQ(lo, 1); EXPECT_EQ(hi, 1);
+  EXPECT_EQ(lo, 1);
+  EXPECT_EQ(hi, 1);
   stats(values<int32_t>(m, 2), mean, sd, lo, hi);
-  EXPECT_EQ(lo, 3); EXPECT_EQ(hi, 3);
+  EXPECT_EQ(lo, 3);
+  EXPECT_EQ(hi, 3);
   stats(values<float>(m, 3), mean, sd, lo, hi);
-  EXPECT_NEAR(mean, 0, 0.03); EXPECT_NEAR(sd, 0.5, 0.02);
+  EXPECT_NEAR(mean, 0, 0.03);
+  EXPECT_NEAR(sd, 0.5, 0.02);
   stats(values<double>(m, 4), mean, sd, lo, hi);
-  EXPECT_GE(lo, -2); EXPECT_LT(hi, 3); EXPECT_NEAR(mean, 0.5, 0.1);
+  EXPECT_GE(lo, -2);
+  EXPECT_LT(hi, 3);
+  EXPECT_NEAR(mean, 0.5, 0.1);
   double gu = std::sqrt(6.0 / 140);
   stats(values<float>(m, 5), mean, sd, lo, hi);
-  EXPECT_GE(lo, -gu); EXPECT_LE(hi, gu); EXPECT_NEAR(sd, gu / std::sqrt(3.0), 0.01);
+  EXPECT_GE(lo, -gu);
+  EXPECT_LE(hi, gu);
+  EXPECT_NEAR(sd, gu / std::sqrt(3.0), 0.01);
   stats(values<float>(m, 6), mean, sd, lo, hi);
   EXPECT_NEAR(sd, std::sqrt(2.0 / 140), 0.006);
   double hu = std::sqrt(6.0 / 100);
   stats(values<float>(m, 7), mean, sd, lo, hi);
-  EXPECT_GE(lo, -hu); EXPECT_LE(hi, hu);
+  EXPECT_GE(lo, -hu);
+  EXPECT_LE(hi, hu);
   stats(values<float>(m, 8), mean, sd, lo, hi);
   EXPECT_NEAR(sd, std::sqrt(2.0 / 100), 0.006);
 }
@@ -165,7 +191,8 @@ TEST(ModelTest, SameSeedSameBits) {
   fm_model_desc_t desc = fm_test_make_desc(json.c_str());
   Model a(&desc), b(&desc);
   for (int id = 0; id < a.getNumTensors(); ++id)
-    EXPECT_EQ(std::memcmp(a.getData(id), b.getData(id), a.getByteSize(id, 1)), 0);
+    EXPECT_EQ(std::memcmp(a.getData(id), b.getData(id), a.getByteSize(id, 1)),
+              0);
   b.initialize(6);
   EXPECT_NE(std::memcmp(a.getData(3), b.getData(3), a.getByteSize(3, 1)), 0);
   b.initialize(5);
@@ -190,9 +217,12 @@ TEST(ModelTest, PredictsWithTheLinearModel) {
   std::vector<float> probs(3 * 4);
   m.readTensor(m.getTensorId("probs"), 3, probs.data(), probs.size() * 4);
   for (int i = 0; i < 3; ++i)
-    EXPECT_NEAR(probs[i * 4] + probs[i * 4 + 1] + probs[i * 4 + 2] + probs[i * 4 + 3], 1, 1e-5);
-  EXPECT_FM_ERROR(m.writeTensor(xId, 3, x.data(), 12),
-                  "tensor 'x' f32[N, 16] at batch 3 holds 192 bytes but got 12");
+    EXPECT_NEAR(probs[i * 4] + probs[i * 4 + 1] + probs[i * 4 + 2] +
+                    probs[i * 4 + 3],
+                1, 1e-5);
+  EXPECT_FM_ERROR(
+      m.writeTensor(xId, 3, x.data(), 12),
+      "tensor 'x' f32[N, 16] at batch 3 holds 192 bytes but got 12");
   EXPECT_FM_ERROR(m.getTensorId("nope"), "model 'Linear' has no tensor 'nope'");
 }
 
@@ -211,7 +241,8 @@ TEST(CApiTest, ReportsErrorsAsStatus) {
   ASSERT_TRUE(fm_status_is_ok(fm_model_create(&desc, &model)));
   EXPECT_STREQ(fm_model_name(model), "Linear");
   int32_t id = -1;
-  ASSERT_TRUE(fm_status_is_ok(fm_model_find_tensor(model, "linear.weight", &id)));
+  ASSERT_TRUE(
+      fm_status_is_ok(fm_model_find_tensor(model, "linear.weight", &id)));
   fm_tensor_info_t info;
   ASSERT_TRUE(fm_status_is_ok(fm_model_tensor_info(model, id, &info)));
   EXPECT_EQ(info.kind, FM_TENSOR_PARAM);
@@ -220,8 +251,10 @@ TEST(CApiTest, ReportsErrorsAsStatus) {
 
   std::vector<float> x(2 * 16, 1.0f);
   std::vector<int32_t> y = {1, 2};
-  ASSERT_TRUE(fm_status_is_ok(fm_model_write_tensor(model, "x", 2, x.data(), x.size() * 4)));
-  ASSERT_TRUE(fm_status_is_ok(fm_model_write_tensor(model, "y", 2, y.data(), 8)));
+  ASSERT_TRUE(fm_status_is_ok(
+      fm_model_write_tensor(model, "x", 2, x.data(), x.size() * 4)));
+  ASSERT_TRUE(
+      fm_status_is_ok(fm_model_write_tensor(model, "y", 2, y.data(), 8)));
   ASSERT_TRUE(fm_status_is_ok(fm_model_run(model, FM_STEP_TRAIN, 2, 0.1f)));
   EXPECT_EQ(fm_model_step_count(model), 1);
   double loss = 0;

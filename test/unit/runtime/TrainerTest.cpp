@@ -7,10 +7,10 @@
 // uninterrupted one.
 //
 //===----------------------------------------------------------------------===//
+#include "runtime/Trainer.h"
 #include "runtime/Checkpoint.h"
 #include "runtime/Json.h"
 #include "runtime/Rng.h"
-#include "runtime/Trainer.h"
 #include "runtime/fm_runtime.h"
 #include "test/unit/runtime/LinearKernels.h"
 #include "test/unit/runtime/TestSupport.h"
@@ -35,7 +35,8 @@ static Split blobSplit(int64_t count, uint64_t seed) {
     for (int r = 0; r < 4; ++r)
       for (int c = 0; c < 4; ++c) {
         bool bright = (r / 2) * 2 + c / 2 == label;
-        s.u8.push_back(static_cast<uint8_t>(bright ? 150 + rng.below(100) : rng.below(60)));
+        s.u8.push_back(static_cast<uint8_t>(bright ? 150 + rng.below(100)
+                                                   : rng.below(60)));
       }
   }
   return s;
@@ -96,7 +97,8 @@ TEST_F(TrainerTest, LossFallsAndAccuracyIsHigh) {
   EXPECT_EQ(r.epochs[0].train.samples, 183);
   EXPECT_EQ(r.epochs[0].validation.samples, 20);
   EXPECT_EQ(model.getStepCount(), 5 * 12);
-  EXPECT_LT(r.epochs.back().train.get("loss"), r.epochs.front().train.get("loss"));
+  EXPECT_LT(r.epochs.back().train.get("loss"),
+            r.epochs.front().train.get("loss"));
   EXPECT_LT(r.epochs.back().train.get("loss"), 0.5);
   EXPECT_GT(r.epochs.back().validation.get("acc"), 0.9);
   EXPECT_EQ(r.test.samples, 50);
@@ -175,9 +177,10 @@ TEST_F(TrainerTest, ShapeMismatchNamesBothShapes) {
   std::string bad = linearDescriptor(c);
   fm_model_desc_t badDesc = fm_test_make_desc(bad.c_str());
   Model model(&badDesc);
-  EXPECT_FM_ERROR(Trainer(model, data, quiet()),
-                  "input 'x' is f32[N, 15] (15 elements per sample) but data set "
-                  "'blobs' has samples of shape [4, 4] (16 elements)");
+  EXPECT_FM_ERROR(
+      Trainer(model, data, quiet()),
+      "input 'x' is f32[N, 15] (15 elements per sample) but data set "
+      "'blobs' has samples of shape [4, 4] (16 elements)");
 }
 
 TEST_F(TrainerTest, BatchesAreScaledAndLabelsConverted) {
@@ -188,8 +191,10 @@ TEST_F(TrainerTest, BatchesAreScaledAndLabelsConverted) {
   Trainer trainer(model, data, quiet());
   int64_t indices[2] = {5, 0};
   trainer.loadBatch(data.train, indices, 2, false, 0);
-  const float *x = static_cast<const float *>(model.getData(model.getTensorId("x")));
-  const float *y = static_cast<const float *>(model.getData(model.getTensorId("y")));
+  const float *x =
+      static_cast<const float *>(model.getData(model.getTensorId("x")));
+  const float *y =
+      static_cast<const float *>(model.getData(model.getTensorId("y")));
   EXPECT_FLOAT_EQ(x[0], data.train.u8[5 * 16] / 255.0f);
   EXPECT_FLOAT_EQ(x[16], data.train.u8[0] / 255.0f);
   EXPECT_EQ(y[0], static_cast<float>(data.train.labels[5]));
@@ -198,14 +203,16 @@ TEST_F(TrainerTest, BatchesAreScaledAndLabelsConverted) {
 
 TEST_F(TrainerTest, AugmentationAndNormalisationAreDeterministic) {
   LinearConfig c;
-  c.extraTrain = R"(, "normalize": [0.5, 0.25], "augment": [{"kind": "flip_horizontal"}, {"kind": "random_crop", "pad": 1}])";
+  c.extraTrain =
+      R"(, "normalize": [0.5, 0.25], "augment": [{"kind": "flip_horizontal"}, {"kind": "random_crop", "pad": 1}])";
   setConfig(c);
   Model model(&desc);
   Trainer trainer(model, data, quiet());
   std::vector<int64_t> indices(16);
   for (int i = 0; i < 16; ++i)
     indices[i] = i;
-  const float *x = static_cast<const float *>(model.getData(model.getTensorId("x")));
+  const float *x =
+      static_cast<const float *>(model.getData(model.getTensorId("x")));
   trainer.loadBatch(data.train, indices.data(), 16, false, 0);
   EXPECT_FLOAT_EQ(x[3], (data.train.u8[3] / 255.0f - 0.5f) / 0.25f);
   trainer.loadBatch(data.train, indices.data(), 16, true, 42);
@@ -224,11 +231,12 @@ TEST_F(TrainerTest, AugmentationAndNormalisationAreDeterministic) {
 
 TEST_F(TrainerTest, LearningRateSchedules) {
   LinearConfig c;
-  c.extraTrain = R"(, "lr_schedule": {"kind": "step", "every": 2, "gamma": 0.5, "warmup": 1})";
+  c.extraTrain =
+      R"(, "lr_schedule": {"kind": "step", "every": 2, "gamma": 0.5, "warmup": 1})";
   setConfig(c);
   Model model(&desc);
   Trainer step(model, data, quiet());
-  EXPECT_NEAR(step.getLearningRate(0, 0, 10), 0.1 * 1 / 10, 1e-12);  // warm-up
+  EXPECT_NEAR(step.getLearningRate(0, 0, 10), 0.1 * 1 / 10, 1e-12); // warm-up
   EXPECT_NEAR(step.getLearningRate(0, 9, 10), 0.1, 1e-12);
   EXPECT_NEAR(step.getLearningRate(1, 0, 10), 0.1, 1e-12);
   EXPECT_NEAR(step.getLearningRate(2, 0, 10), 0.05, 1e-12);
@@ -238,7 +246,8 @@ TEST_F(TrainerTest, LearningRateSchedules) {
   Model model2(&desc);
   Trainer cosine(model2, data, quiet());
   EXPECT_NEAR(cosine.getLearningRate(0, 0, 10), 0.1, 1e-12);
-  EXPECT_NEAR(cosine.getLearningRate(2, 5, 10), 0.055, 1e-12); // halfway of 5 epochs
+  EXPECT_NEAR(cosine.getLearningRate(2, 5, 10), 0.055,
+              1e-12); // halfway of 5 epochs
 }
 
 TEST_F(TrainerTest, EarlyStopAndDivergence) {
@@ -279,9 +288,9 @@ TEST_F(TrainerTest, CApiTrainsFromIdxFiles) {
   idx(tmp.file("tei"), data.test, false);
   idx(tmp.file("tel"), data.test, true);
   fm_dataset_t *dataset = nullptr;
-  ASSERT_EQ(fm_dataset_load_idx(tmp.file("tri").c_str(), tmp.file("trl").c_str(),
-                                tmp.file("tei").c_str(), tmp.file("tel").c_str(), 4,
-                                &dataset),
+  ASSERT_EQ(fm_dataset_load_idx(
+                tmp.file("tri").c_str(), tmp.file("trl").c_str(),
+                tmp.file("tei").c_str(), tmp.file("tel").c_str(), 4, &dataset),
             nullptr);
   EXPECT_EQ(fm_dataset_size(dataset, FM_SPLIT_TRAIN), 203);
   fm_model_t *model = nullptr;
@@ -303,7 +312,8 @@ TEST_F(TrainerTest, CApiTrainsFromIdxFiles) {
   EXPECT_STREQ(test.names[1], "acc");
   EXPECT_GT(test.values[1], 0.9);
   fm_metrics_t again;
-  ASSERT_EQ(fm_model_evaluate_split(model, dataset, FM_SPLIT_TEST, 7, &again), nullptr);
+  ASSERT_EQ(fm_model_evaluate_split(model, dataset, FM_SPLIT_TEST, 7, &again),
+            nullptr);
   EXPECT_NEAR(again.values[1], test.values[1], 1e-6);
   o.limit = -1;
   status = fm_model_train(model, dataset, &o, nullptr);
