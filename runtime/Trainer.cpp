@@ -379,7 +379,8 @@ TrainReport Trainer::run() {
          std::to_string(report.test.samples) + " samples)");
     json::Value rec = json::Value::object();
     rec.set("event", "test");
-    for (const auto &m : toJson(report.test).getObject())
+    json::Value metrics = toJson(report.test);
+    for (const auto &m : metrics.getObject())
       rec.set(m.first, m.second);
     log(json::write(rec));
   }
