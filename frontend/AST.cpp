@@ -26,19 +26,26 @@ using namespace fm;
 
 llvm::StringRef fm::getElementTypeName(ElementType type) {
   switch (type) {
-  case ElementType::F32: return "f32";
-  case ElementType::F64: return "f64";
-  case ElementType::I32: return "i32";
-  case ElementType::I64: return "i64";
-  case ElementType::U8: return "u8";
-  case ElementType::Bool: return "bool";
+  case ElementType::F32:
+    return "f32";
+  case ElementType::F64:
+    return "f64";
+  case ElementType::I32:
+    return "i32";
+  case ElementType::I64:
+    return "i64";
+  case ElementType::U8:
+    return "u8";
+  case ElementType::Bool:
+    return "bool";
   }
   llvm_unreachable("unknown element type");
 }
 
 std::optional<ElementType> fm::parseElementType(llvm::StringRef name) {
-  for (ElementType type : {ElementType::F32, ElementType::F64, ElementType::I32,
-                           ElementType::I64, ElementType::U8, ElementType::Bool})
+  for (ElementType type :
+       {ElementType::F32, ElementType::F64, ElementType::I32, ElementType::I64,
+        ElementType::U8, ElementType::Bool})
     if (getElementTypeName(type) == name)
       return type;
   return std::nullopt;
@@ -57,17 +64,28 @@ void TypeAST::print(llvm::raw_ostream &os) const {
 
 llvm::StringRef fm::getBinaryOpSpelling(BinaryOp op) {
   switch (op) {
-  case BinaryOp::Add: return "+";
-  case BinaryOp::Sub: return "-";
-  case BinaryOp::Mul: return "*";
-  case BinaryOp::Div: return "/";
-  case BinaryOp::MatMul: return "@";
-  case BinaryOp::Lt: return "<";
-  case BinaryOp::Le: return "<=";
-  case BinaryOp::Gt: return ">";
-  case BinaryOp::Ge: return ">=";
-  case BinaryOp::Eq: return "==";
-  case BinaryOp::Ne: return "!=";
+  case BinaryOp::Add:
+    return "+";
+  case BinaryOp::Sub:
+    return "-";
+  case BinaryOp::Mul:
+    return "*";
+  case BinaryOp::Div:
+    return "/";
+  case BinaryOp::MatMul:
+    return "@";
+  case BinaryOp::Lt:
+    return "<";
+  case BinaryOp::Le:
+    return "<=";
+  case BinaryOp::Gt:
+    return ">";
+  case BinaryOp::Ge:
+    return ">=";
+  case BinaryOp::Eq:
+    return "==";
+  case BinaryOp::Ne:
+    return "!=";
   }
   llvm_unreachable("unknown binary operator");
 }

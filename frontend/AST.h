@@ -482,7 +482,8 @@ private:
 /// A whole `.fm` file: its top-level definitions in source order.
 class ModuleAST {
 public:
-  ModuleAST(std::string fileName, std::vector<std::unique_ptr<TopLevelAST>> defs)
+  ModuleAST(std::string fileName,
+            std::vector<std::unique_ptr<TopLevelAST>> defs)
       : fileName(std::move(fileName)), defs(std::move(defs)) {}
 
   llvm::StringRef getFileName() const { return fileName; }

@@ -12,7 +12,6 @@
 #include "frontend/Lexer.h"
 
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/ADT/StringSwitch.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -23,54 +22,74 @@ using namespace fm;
 // Token descriptions
 //===----------------------------------------------------------------------===//
 
+namespace {
+/// A token kind with a fixed spelling.
+struct FixedToken {
+  TokenKind kind;
+  llvm::StringLiteral spelling;
+};
+} // namespace
+
+/// Every keyword and punctuation token. Longer punctuation comes before its
+/// prefixes (`<=` before `<`), so the first match is the longest.
+static constexpr FixedToken kFixedTokens[] = {
+    {TokenKind::KwModel, "model"},
+    {TokenKind::KwTrain, "train"},
+    {TokenKind::KwFn, "fn"},
+    {TokenKind::KwInput, "input"},
+    {TokenKind::KwLabel, "label"},
+    {TokenKind::KwParam, "param"},
+    {TokenKind::KwLoss, "loss"},
+    {TokenKind::KwOutput, "output"},
+    {TokenKind::KwMetric, "metric"},
+    {TokenKind::KwReturn, "return"},
+    {TokenKind::KwTrue, "true"},
+    {TokenKind::KwFalse, "false"},
+    {TokenKind::LessEqual, "<="},
+    {TokenKind::GreaterEqual, ">="},
+    {TokenKind::EqualEqual, "=="},
+    {TokenKind::NotEqual, "!="},
+    {TokenKind::Pipe, "|>"},
+    {TokenKind::LParen, "("},
+    {TokenKind::RParen, ")"},
+    {TokenKind::LBracket, "["},
+    {TokenKind::RBracket, "]"},
+    {TokenKind::LBrace, "{"},
+    {TokenKind::RBrace, "}"},
+    {TokenKind::Comma, ","},
+    {TokenKind::Colon, ":"},
+    {TokenKind::Equal, "="},
+    {TokenKind::Plus, "+"},
+    {TokenKind::Minus, "-"},
+    {TokenKind::Star, "*"},
+    {TokenKind::Slash, "/"},
+    {TokenKind::At, "@"},
+    {TokenKind::Less, "<"},
+    {TokenKind::Greater, ">"},
+};
+
 /// Returns the fixed spelling of a keyword or punctuation kind, or "".
 static llvm::StringRef getFixedSpelling(TokenKind kind) {
-  switch (kind) {
-  case TokenKind::KwModel: return "model";
-  case TokenKind::KwTrain: return "train";
-  case TokenKind::KwFn: return "fn";
-  case TokenKind::KwInput: return "input";
-  case TokenKind::KwLabel: return "label";
-  case TokenKind::KwParam: return "param";
-  case TokenKind::KwLoss: return "loss";
-  case TokenKind::KwOutput: return "output";
-  case TokenKind::KwMetric: return "metric";
-  case TokenKind::KwReturn: return "return";
-  case TokenKind::KwTrue: return "true";
-  case TokenKind::KwFalse: return "false";
-  case TokenKind::LParen: return "(";
-  case TokenKind::RParen: return ")";
-  case TokenKind::LBracket: return "[";
-  case TokenKind::RBracket: return "]";
-  case TokenKind::LBrace: return "{";
-  case TokenKind::RBrace: return "}";
-  case TokenKind::Comma: return ",";
-  case TokenKind::Colon: return ":";
-  case TokenKind::Equal: return "=";
-  case TokenKind::Plus: return "+";
-  case TokenKind::Minus: return "-";
-  case TokenKind::Star: return "*";
-  case TokenKind::Slash: return "/";
-  case TokenKind::At: return "@";
-  case TokenKind::Less: return "<";
-  case TokenKind::LessEqual: return "<=";
-  case TokenKind::Greater: return ">";
-  case TokenKind::GreaterEqual: return ">=";
-  case TokenKind::EqualEqual: return "==";
-  case TokenKind::NotEqual: return "!=";
-  case TokenKind::Pipe: return "|>";
-  default: return "";
-  }
+  for (const FixedToken &fixed : kFixedTokens)
+    if (fixed.kind == kind)
+      return fixed.spelling;
+  return "";
 }
 
 std::string fm::getTokenKindDescription(TokenKind kind) {
   switch (kind) {
-  case TokenKind::Eof: return "end of file";
-  case TokenKind::Newline: return "end of line";
-  case TokenKind::Identifier: return "name";
-  case TokenKind::Number: return "number";
-  case TokenKind::String: return "string";
-  default: return ("'" + getFixedSpelling(kind) + "'").str();
+  case TokenKind::Eof:
+    return "end of file";
+  case TokenKind::Newline:
+    return "end of line";
+  case TokenKind::Identifier:
+    return "name";
+  case TokenKind::Number:
+    return "number";
+  case TokenKind::String:
+    return "string";
+  default:
+    return ("'" + getFixedSpelling(kind) + "'").str();
   }
 }
 
@@ -267,20 +286,10 @@ Token Lexer::lexIdentifier() {
   while (isIdentifierChar(peekChar()))
     advance();
   llvm::StringRef text = buffer.slice(start, pos);
-  TokenKind kind = llvm::StringSwitch<TokenKind>(text)
-                       .Case("model", TokenKind::KwModel)
-                       .Case("train", TokenKind::KwTrain)
-                       .Case("fn", TokenKind::KwFn)
-                       .Case("input", TokenKind::KwInput)
-                       .Case("label", TokenKind::KwLabel)
-                       .Case("param", TokenKind::KwParam)
-                       .Case("loss", TokenKind::KwLoss)
-                       .Case("output", TokenKind::KwOutput)
-                       .Case("metric", TokenKind::KwMetric)
-                       .Case("return", TokenKind::KwReturn)
-                       .Case("true", TokenKind::KwTrue)
-                       .Case("false", TokenKind::KwFalse)
-                       .Default(TokenKind::Identifier);
+  TokenKind kind = TokenKind::Identifier;
+  for (const FixedToken &fixed : kFixedTokens)
+    if (isKeyword(fixed.kind) && fixed.spelling == text)
+      kind = fixed.kind;
   return makeToken(kind, start, startCol);
 }
 
@@ -291,25 +300,17 @@ static std::string describeChar(char c) {
   return "'" + escapeForMessage(llvm::StringRef(&c, 1)) + "'";
 }
 
-/// True when `c` (followed by `next`) can start a token, a comment or
-/// whitespace.
-static bool startsToken(char c, char next) {
+/// True when `rest` starts with a token, a comment or whitespace.
+static bool startsToken(llvm::StringRef rest) {
+  char c = rest.front();
   if (isBlank(c) || c == '\n' || isIdentifierChar(c) || c == '"')
     return true;
-  switch (c) {
-  case '(': case ')': case '[': case ']': case '{': case '}': case ',':
-  case ':': case '=': case '+': case '-': case '*': case '/': case '@':
-  case '<': case '>':
+  if (c == '.' && rest.size() > 1 && llvm::isDigit(rest[1]))
     return true;
-  case '!':
-    return next == '=';
-  case '|':
-    return next == '>';
-  case '.':
-    return llvm::isDigit(next);
-  default:
-    return false;
-  }
+  for (const FixedToken &fixed : kFixedTokens)
+    if (!isKeyword(fixed.kind) && rest.starts_with(fixed.spelling))
+      return true;
+  return false;
 }
 
 Token Lexer::lexNumber() {
@@ -420,60 +421,38 @@ Token Lexer::lexString() {
 bool Lexer::lexPunctuation(Token &tok) {
   size_t start = pos;
   unsigned startCol = col;
-  char c = peekChar();
-  char next = peekChar(1);
-  TokenKind kind;
-  unsigned length = 1;
-  switch (c) {
-  case '(': kind = TokenKind::LParen; ++bracketDepth; break;
-  case '[': kind = TokenKind::LBracket; ++bracketDepth; break;
-  case ')':
-  case ']':
-    kind = c == ')' ? TokenKind::RParen : TokenKind::RBracket;
+  llvm::StringRef rest = buffer.drop_front(pos);
+  const FixedToken *match = nullptr;
+  for (const FixedToken &fixed : kFixedTokens) {
+    if (!isKeyword(fixed.kind) && rest.starts_with(fixed.spelling)) {
+      match = &fixed;
+      break;
+    }
+  }
+  if (!match)
+    return false;
+  switch (match->kind) {
+  case TokenKind::LParen:
+  case TokenKind::LBracket:
+    ++bracketDepth;
+    break;
+  case TokenKind::RParen:
+  case TokenKind::RBracket:
     if (bracketDepth > 0)
       --bracketDepth;
     break;
-  // Braces never appear inside expressions: they close any open bracket,
-  // which keeps an unbalanced '(' from swallowing the rest of the file.
-  case '{': kind = TokenKind::LBrace; bracketDepth = 0; break;
-  case '}': kind = TokenKind::RBrace; bracketDepth = 0; break;
-  case ',': kind = TokenKind::Comma; break;
-  case ':': kind = TokenKind::Colon; break;
-  case '+': kind = TokenKind::Plus; break;
-  case '-': kind = TokenKind::Minus; break;
-  case '*': kind = TokenKind::Star; break;
-  case '/': kind = TokenKind::Slash; break;
-  case '@': kind = TokenKind::At; break;
-  case '=':
-    kind = next == '=' ? TokenKind::EqualEqual : TokenKind::Equal;
-    length = next == '=' ? 2 : 1;
-    break;
-  case '<':
-    kind = next == '=' ? TokenKind::LessEqual : TokenKind::Less;
-    length = next == '=' ? 2 : 1;
-    break;
-  case '>':
-    kind = next == '=' ? TokenKind::GreaterEqual : TokenKind::Greater;
-    length = next == '=' ? 2 : 1;
-    break;
-  case '!':
-    if (next != '=')
-      return false;
-    kind = TokenKind::NotEqual;
-    length = 2;
-    break;
-  case '|':
-    if (next != '>')
-      return false;
-    kind = TokenKind::Pipe;
-    length = 2;
+  case TokenKind::LBrace:
+  case TokenKind::RBrace:
+    // Braces never appear inside expressions: they close any open bracket,
+    // which keeps an unbalanced '(' from swallowing the rest of the file.
+    bracketDepth = 0;
     break;
   default:
-    return false;
+    break;
   }
-  for (unsigned i = 0; i < length; ++i)
+  for (size_t i = 0; i < match->spelling.size(); ++i)
     advance();
-  tok = makeToken(kind, start, startCol);
+  tok = makeToken(match->kind, start, startCol);
   return true;
 }
 
@@ -482,6 +461,6 @@ void Lexer::skipInvalidCharacters() {
   // Skip the whole run of characters that start no token, so that a blob of
   // binary data gives one error rather than one per byte.
   advance();
-  while (!atEnd() && !startsToken(peekChar(), peekChar(1)))
+  while (!atEnd() && !startsToken(buffer.drop_front(pos)))
     advance();
 }

@@ -94,8 +94,9 @@ void Parser::skipToTopLevel() {
   // keywords first on its line (whose header may be the next error).
   bool lineStart = false;
   while (!cur().is(TokenKind::Eof) && !atTopLevelStart()) {
-    if (lineStart && (cur().is(TokenKind::KwModel) ||
-                      cur().is(TokenKind::KwTrain) || cur().is(TokenKind::KwFn)))
+    if (lineStart &&
+        (cur().is(TokenKind::KwModel) || cur().is(TokenKind::KwTrain) ||
+         cur().is(TokenKind::KwFn)))
       return;
     lineStart = cur().is(TokenKind::Newline) || cur().is(TokenKind::RBrace);
     consume();

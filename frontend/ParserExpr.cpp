@@ -81,18 +81,30 @@ enum BinaryLevel { ComparisonLevel, AdditiveLevel, MultiplicativeLevel };
 static std::optional<std::pair<BinaryOp, BinaryLevel>>
 getBinaryOp(TokenKind kind) {
   switch (kind) {
-  case TokenKind::Less: return {{BinaryOp::Lt, ComparisonLevel}};
-  case TokenKind::LessEqual: return {{BinaryOp::Le, ComparisonLevel}};
-  case TokenKind::Greater: return {{BinaryOp::Gt, ComparisonLevel}};
-  case TokenKind::GreaterEqual: return {{BinaryOp::Ge, ComparisonLevel}};
-  case TokenKind::EqualEqual: return {{BinaryOp::Eq, ComparisonLevel}};
-  case TokenKind::NotEqual: return {{BinaryOp::Ne, ComparisonLevel}};
-  case TokenKind::Plus: return {{BinaryOp::Add, AdditiveLevel}};
-  case TokenKind::Minus: return {{BinaryOp::Sub, AdditiveLevel}};
-  case TokenKind::Star: return {{BinaryOp::Mul, MultiplicativeLevel}};
-  case TokenKind::Slash: return {{BinaryOp::Div, MultiplicativeLevel}};
-  case TokenKind::At: return {{BinaryOp::MatMul, MultiplicativeLevel}};
-  default: return std::nullopt;
+  case TokenKind::Less:
+    return {{BinaryOp::Lt, ComparisonLevel}};
+  case TokenKind::LessEqual:
+    return {{BinaryOp::Le, ComparisonLevel}};
+  case TokenKind::Greater:
+    return {{BinaryOp::Gt, ComparisonLevel}};
+  case TokenKind::GreaterEqual:
+    return {{BinaryOp::Ge, ComparisonLevel}};
+  case TokenKind::EqualEqual:
+    return {{BinaryOp::Eq, ComparisonLevel}};
+  case TokenKind::NotEqual:
+    return {{BinaryOp::Ne, ComparisonLevel}};
+  case TokenKind::Plus:
+    return {{BinaryOp::Add, AdditiveLevel}};
+  case TokenKind::Minus:
+    return {{BinaryOp::Sub, AdditiveLevel}};
+  case TokenKind::Star:
+    return {{BinaryOp::Mul, MultiplicativeLevel}};
+  case TokenKind::Slash:
+    return {{BinaryOp::Div, MultiplicativeLevel}};
+  case TokenKind::At:
+    return {{BinaryOp::MatMul, MultiplicativeLevel}};
+  default:
+    return std::nullopt;
   }
 }
 

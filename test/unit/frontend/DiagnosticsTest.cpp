@@ -21,10 +21,9 @@ namespace {
 
 struct DiagnosticsTest : ::testing::Test {
   DiagnosticsTest() : diag(sourceMgr, os) {
-    sourceMgr.AddNewSourceBuffer(
-        llvm::MemoryBuffer::getMemBufferCopy("model M {\n  h = relu(x)\n}\n",
-                                             "m.fm"),
-        llvm::SMLoc());
+    sourceMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(
+                                     "model M {\n  h = relu(x)\n}\n", "m.fm"),
+                                 llvm::SMLoc());
   }
 
   llvm::SourceMgr sourceMgr;
@@ -46,7 +45,8 @@ TEST_F(DiagnosticsTest, NotesAndWarningsDoNotCount) {
   diag.warning(Location::get("m.fm", 1, 7), "unused model");
   diag.note(Location::get("m.fm", 1, 1), "declared here");
   EXPECT_EQ(diag.getErrorCount(), 0u);
-  EXPECT_NE(os.str().find("m.fm:1:7: warning: unused model"), std::string::npos);
+  EXPECT_NE(os.str().find("m.fm:1:7: warning: unused model"),
+            std::string::npos);
   EXPECT_NE(os.str().find("m.fm:1:1: note: declared here"), std::string::npos);
 }
 

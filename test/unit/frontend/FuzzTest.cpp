@@ -98,12 +98,12 @@ TEST(FuzzTest, RandomBytes) {
 
 TEST(FuzzTest, RandomTokenSoup) {
   static const char *const pieces[] = {
-      "model", "train", "fn",  "input", "label", "param", "loss", "output",
-      "metric", "return", "true", "false", "x",  "f32",   "N",    "relu",
-      "42",    "1e-3",  ".5",  "\"s\"", "\"",  "(",     ")",    "[",
-      "]",     "{",     "}",   ",",     ":",   "=",     "==",   "+",
-      "-",     "*",     "/",   "@",     "<",   "<=",    "!=",   "|>",
-      "\n",    "\n",    "\n",  " ",     "//c\n", "$",   "|",    "!"};
+      "model",  "train",  "fn",   "input", "label", "param", "loss", "output",
+      "metric", "return", "true", "false", "x",     "f32",   "N",    "relu",
+      "42",     "1e-3",   ".5",   "\"s\"", "\"",    "(",     ")",    "[",
+      "]",      "{",      "}",    ",",     ":",     "=",     "==",   "+",
+      "-",      "*",      "/",    "@",     "<",     "<=",    "!=",   "|>",
+      "\n",     "\n",     "\n",   " ",     "//c\n", "$",     "|",    "!"};
   std::mt19937 rng(2);
   for (int i = 0; i < 3000; ++i) {
     std::string source;
@@ -145,7 +145,8 @@ TEST(FuzzTest, MutatedPrograms) {
 TEST(FuzzTest, PathologicalInputs) {
   const size_t n = 200000;
   const std::string model = "model M {\n  h = ";
-  parseAndCheck(model + std::string(n, '(') + "x" + std::string(n, ')') + "\n}");
+  parseAndCheck(model + std::string(n, '(') + "x" + std::string(n, ')') +
+                "\n}");
   parseAndCheck(model + std::string(n, '(')); // never closed
   parseAndCheck(model + std::string(n, '['));
   parseAndCheck(std::string(n, ')') + std::string(n, '}'));

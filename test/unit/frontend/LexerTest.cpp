@@ -35,11 +35,20 @@ struct Lexed {
       if (!result.empty())
         result += ' ';
       switch (tok.kind) {
-      case TokenKind::Identifier: result += "id"; break;
-      case TokenKind::Newline: result += ";"; break;
-      case TokenKind::Number: result += "#"; break;
-      case TokenKind::String: result += "$"; break;
-      default: result += tok.spelling.str();
+      case TokenKind::Identifier:
+        result += "id";
+        break;
+      case TokenKind::Newline:
+        result += ";";
+        break;
+      case TokenKind::Number:
+        result += "#";
+        break;
+      case TokenKind::String:
+        result += "$";
+        break;
+      default:
+        result += tok.spelling.str();
       }
     }
     return result;
@@ -114,11 +123,10 @@ TEST(LexerTest, NewlineContinuations) {
   EXPECT_EQ(Lexed("f(a,\n b)\nc").shape(), "id ( id , id ) ; id");
   EXPECT_EQ(Lexed("[a\n b]\nc").shape(), "[ id id ] ; id");
   // A trailing binary operator, '|>' or ','.
-  for (const char *op : {"+", "-", "*", "/", "@", "<", "<=", ">", ">=", "==",
-                         "!=", "|>", ","}) {
+  for (const char *op :
+       {"+", "-", "*", "/", "@", "<", "<=", ">", ">=", "==", "!=", "|>", ","}) {
     std::string source = std::string("a ") + op + "\n b\nc";
-    EXPECT_EQ(Lexed(source).shape(),
-              std::string("id ") + op + " id ; id")
+    EXPECT_EQ(Lexed(source).shape(), std::string("id ") + op + " id ; id")
         << op;
   }
   // A leading '|>' on the next line, even after blank and comment lines.

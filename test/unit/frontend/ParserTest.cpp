@@ -264,7 +264,8 @@ fn f(a a) {
 TEST(ParserTest, DepthIsBounded) {
   // Exactly at the limit parses; one more level is an error.
   unsigned limit = Parser::kMaxExprDepth;
-  std::string ok = std::string(limit - 1, '(') + "x" + std::string(limit - 1, ')');
+  std::string ok =
+      std::string(limit - 1, '(') + "x" + std::string(limit - 1, ')');
   EXPECT_EQ(expr(ok), "x");
   std::string tooDeep = std::string(limit, '(') + "x" + std::string(limit, ')');
   EXPECT_NE(expr(tooDeep).find("nested too deeply"), std::string::npos);
