@@ -99,6 +99,10 @@ Trainer::Trainer(Model &model, const Dataset &data, TrainOptions opts)
     settings.validation = *options.validation;
   if (options.lr)
     settings.lr = *options.lr;
+  if (options.scale)
+    settings.scale = *options.scale;
+  if (options.earlyStop)
+    settings.earlyStop = *options.earlyStop;
   if (options.checkpointDir)
     settings.checkpoint = *options.checkpointDir;
   else if (settings.checkpoint.empty())
@@ -115,6 +119,9 @@ Trainer::Trainer(Model &model, const Dataset &data, TrainOptions opts)
   if (!(settings.lr > 0) || !std::isfinite(settings.lr))
     throw Error("learning rate must be positive but got " +
                 formatNumber(settings.lr, "%g"));
+  if (settings.earlyStop < 0)
+    throw Error("early_stop must be non-negative but got " +
+                std::to_string(settings.earlyStop));
   if (options.limit < 0)
     throw Error("limit must be non-negative but got " +
                 std::to_string(options.limit));

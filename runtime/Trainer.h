@@ -41,8 +41,9 @@ struct Metrics {
 struct TrainOptions {
   std::optional<int64_t> epochs, batch;
   std::optional<uint64_t> seed; // also re-initialises the model
-  std::optional<double> validation, lr;
-  int numThreads = 0;  // 0: keep the model's setting
+  std::optional<double> validation, lr, scale;
+  std::optional<int64_t> earlyStop; // 0: none
+  int numThreads = 0;               // 0: keep the model's setting
   int64_t limit = 0;   // >0: only the first `limit` training samples
   std::string logPath; // JSON lines; "": none
   std::optional<std::string> checkpointDir; // "": none

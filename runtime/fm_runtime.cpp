@@ -337,6 +337,7 @@ void fm_train_options_initialize(fm_train_options_t *out_options) {
     return;
   *out_options = fm_train_options_t{};
   out_options->validation = -1;
+  out_options->early_stop = -1;
   out_options->lr = 0;
 }
 
@@ -374,6 +375,10 @@ fm_status_t fm_model_train(fm_model_t *model, const fm_dataset_t *dataset,
         o.lr = options->lr;
       o.numThreads = options->num_threads;
       o.limit = options->limit;
+      if (options->early_stop >= 0)
+        o.earlyStop = options->early_stop;
+      if (options->scale > 0)
+        o.scale = options->scale;
       if (options->log_path)
         o.logPath = options->log_path;
       if (options->checkpoint_dir)

@@ -197,6 +197,8 @@ typedef struct fm_train_options_t {
   double lr;                  /* non-positive: descriptor */
   int32_t num_threads;        /* 0: keep the model's */
   int64_t limit;              /* >0: only the first `limit` training samples */
+  int32_t early_stop;         /* negative: descriptor; 0: none */
+  double scale;               /* non-positive: descriptor */
   const char *log_path;       /* JSON lines; NULL: none */
   const char *checkpoint_dir; /* NULL: descriptor; "": no checkpoints */
   const char *resume_path;    /* NULL: start fresh */

@@ -3,7 +3,7 @@
 // This file implements fmrun, the runtime's C++ API on the command line:
 //   fmrun train   MODEL [--epochs N --batch N --seed N --validation F --lr F
 //                        --threads N --log FILE --checkpoint-dir DIR
-//                        --limit N --resume FILE]
+//                        --limit N --resume FILE --early-stop N --scale F]
 //   fmrun eval    MODEL [--checkpoint FILE --batch N --threads N]
 //   fmrun predict MODEL [--checkpoint FILE --count N --threads N]
 //   fmrun bench   MODEL [--batch N --steps N --threads N]
@@ -42,6 +42,7 @@ const char *kUsage =
     "  MODEL                lib<Name>.so model library, or a .fm source\n"
     "train:   --epochs N --batch N --seed N --validation F --lr F --threads N\n"
     "         --log FILE --checkpoint-dir DIR --limit N --resume FILE\n"
+    "         --early-stop N --scale F\n"
     "eval:    --checkpoint FILE --batch N --threads N\n"
     "predict: --checkpoint FILE --count N --threads N\n"
     "bench:   --batch N --steps N --threads N\n"
@@ -51,7 +52,7 @@ const char *kUsage =
 const std::map<std::string, std::set<std::string>> kFlags = {
     {"train",
      {"epochs", "batch", "seed", "validation", "lr", "threads", "log",
-      "checkpoint-dir", "limit", "resume"}},
+      "checkpoint-dir", "limit", "resume", "early-stop", "scale"}},
     {"eval", {"checkpoint", "batch", "threads"}},
     {"predict", {"checkpoint", "count", "threads"}},
     {"bench", {"batch", "steps", "threads"}}};
@@ -130,13 +131,13 @@ Args parseArgs(int argc, char **argv) {
                        "'");
   // Check numbers now, before minutes of compiling or loading data.
   static const std::map<std::string, int64_t> intFlags = {
-      {"epochs", 0}, {"batch", 1}, {"seed", 0}, {"threads", 1},
-      {"limit", 1},  {"count", 1}, {"steps", 1}};
+      {"epochs", 0}, {"batch", 1}, {"seed", 0},  {"threads", 1},
+      {"limit", 1},  {"count", 1}, {"steps", 1}, {"early-stop", 0}};
   for (const auto &f : a.flags) {
     auto it = intFlags.find(f.first);
     if (it != intFlags.end())
       a.getInt(f.first, it->second);
-    else if (f.first == "validation" || f.first == "lr")
+    else if (f.first == "validation" || f.first == "lr" || f.first == "scale")
       a.getDouble(f.first);
   }
   return a;
@@ -193,6 +194,10 @@ int runTrain(Model &model, const Dataset &data, const Args &args) {
     o.validation = args.getDouble("validation");
   if (args.has("lr"))
     o.lr = args.getDouble("lr");
+  if (args.has("scale"))
+    o.scale = args.getDouble("scale");
+  if (args.has("early-stop"))
+    o.earlyStop = args.getInt("early-stop", 0);
   if (args.has("limit"))
     o.limit = args.getInt("limit", 1);
   if (args.has("checkpoint-dir"))
