@@ -446,3 +446,11 @@ double Model::getResult(const std::string &name) const {
                   : "model '" + desc.model + "' has no result '" + name + "'",
               FM_STATUS_NOT_FOUND);
 }
+
+int Model::getOutputId(const std::string &name) const {
+  int id = desc.getStep(StepKind::Predict).findResult(name);
+  if (id < 0)
+    throw Error("model '" + desc.model + "' has no output '" + name + "'",
+                FM_STATUS_NOT_FOUND);
+  return id;
+}

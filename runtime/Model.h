@@ -99,6 +99,9 @@ public:
     return results;
   }
   double getResult(const std::string &name) const;
+  /// The tensor holding output `name` of the predict step (an output's
+  /// name need not be its tensor's); throws fm::Error if there is none.
+  int getOutputId(const std::string &name) const;
 
   int64_t getStepCount() const { return stepCount; }
   void setStepCount(int64_t steps) { stepCount = steps; }

@@ -231,6 +231,17 @@ fm_status_t fm_model_read_tensor(const fm_model_t *model, const char *name,
   });
 }
 
+fm_status_t fm_model_read_output(const fm_model_t *model, const char *name,
+                                 int64_t batch, void *out_data,
+                                 size_t byte_length) {
+  return guard([&] {
+    require(model && name && out_data,
+            "model, name and out_data must not be null");
+    const Model &m = *model->model;
+    m.readTensor(m.getOutputId(name), batch, out_data, byte_length);
+  });
+}
+
 fm_status_t fm_model_run(fm_model_t *model, fm_step_t step, int64_t batch,
                          float lr) {
   return guard([&] {

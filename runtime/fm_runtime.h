@@ -138,6 +138,11 @@ fm_status_t fm_model_read_tensor(const fm_model_t *model, const char *name,
  * labels). `lr` feeds the train step's learning-rate scalar. */
 fm_status_t fm_model_run(fm_model_t *model, fm_step_t step, int64_t batch,
                          float lr);
+/* Copies output `name` of the last predict step (dense row-major, every
+ * batch extent set to `batch`); byte_length must match exactly. */
+fm_status_t fm_model_read_output(const fm_model_t *model, const char *name,
+                                 int64_t batch, void *out_data,
+                                 size_t byte_length);
 /* A scalar result (loss or metric) of the last train or evaluate step. */
 fm_status_t fm_model_result(const fm_model_t *model, const char *name,
                             double *out_value);

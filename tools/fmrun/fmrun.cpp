@@ -238,7 +238,7 @@ int runPredict(Model &model, const Dataset &data, const Args &args) {
     indices[i] = i;
   trainer.loadBatch(data.test, indices.data(), count, false, 0);
   model.run(StepKind::Predict, count);
-  int out = d.getStep(StepKind::Predict).findResult(d.outputs[0]);
+  int out = model.getOutputId(d.outputs[0]);
   const TensorDesc &t = d.tensors[out];
   int64_t per = t.getSampleElementCount();
   std::vector<double> values(static_cast<size_t>(count * per));

@@ -263,6 +263,16 @@ TEST(CApiTest, ReportsErrorsAsStatus) {
   status = fm_model_result(model, "f1", &loss);
   EXPECT_EQ(fm_status_code(status), FM_STATUS_NOT_FOUND);
   fm_status_free(status);
+  ASSERT_TRUE(fm_status_is_ok(fm_model_run(model, FM_STEP_PREDICT, 2, 0)));
+  std::vector<float> probs(2 * 4);
+  ASSERT_TRUE(fm_status_is_ok(
+      fm_model_read_output(model, "probs", 2, probs.data(), probs.size() * 4)));
+  EXPECT_NEAR(probs[0] + probs[1] + probs[2] + probs[3], 1, 1e-5);
+  status = fm_model_read_output(model, "logits", 2, probs.data(), 32);
+  EXPECT_EQ(fm_status_code(status), FM_STATUS_NOT_FOUND);
+  EXPECT_STREQ(fm_status_message(status),
+               "model 'Linear' has no output 'logits'");
+  fm_status_free(status);
   status = fm_model_load_checkpoint(model, "/nonexistent/x.safetensors");
   EXPECT_EQ(fm_status_code(status), FM_STATUS_NOT_FOUND);
   fm_status_free(status);
