@@ -1,0 +1,69 @@
+//===- EmitLibrary.h - A compiled module -> a model library -----*- C++ -*-===//
+//
+// This file declares the entry points fmc uses after the passes:
+//   fmc model.fm -o DIR [--shared]  ->  emitModelLibrary
+//   fmc model.fm --emit=halide      ->  emitHalide
+// The header stays free of Halide and of most of MLIR so that tools
+// including it compile quickly.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FM_CODEGEN_EMITLIBRARY_H
+#define FM_CODEGEN_EMITLIBRARY_H
+
+#include "mlir/Support/LogicalResult.h"
+
+#include <string>
+
+namespace llvm {
+class raw_ostream;
+} // namespace llvm
+
+namespace mlir {
+class ModuleOp;
+} // namespace mlir
+
+namespace fm {
+
+struct EmitOptions {
+  /// Where DIR/libMODEL.a, DIR/MODEL.h (and DIR/libMODEL.so) go; created
+  /// if missing.
+  std::string outDir;
+  /// Also link DIR/libMODEL.so.
+  bool shared = false;
+  /// A Halide target string: "host", "host-cuda", "x86-64-linux-avx2", ...
+  std::string target = "host";
+  /// "hand" (Schedules.h) or "root" (every Func at root, serial; a
+  /// debugging aid).
+  std::string schedule = "hand";
+  /// The folder holding fm_model_desc.h; empty means the runtime/ folder
+  /// of the fm source tree this compiler was built from.
+  std::string runtimeIncludeDir;
+  /// Kernels compiled at once; 0 means one per hardware thread.
+  unsigned jobs = 0;
+  /// Keep the per-kernel objects in DIR/MODEL.objs/ instead of removing
+  /// them after archiving.
+  bool keepObjects = false;
+  /// The C compiler and archiver used for the descriptor and the library.
+  std::string cc = "cc";
+  std::string ar = "ar";
+};
+
+/// Compiles every kernel of `module` to an object, adds the Halide runtime
+/// once and the descriptor (MODEL_desc.c), and writes DIR/libMODEL.a,
+/// DIR/MODEL.h, DIR/fm_model_desc.h and, with `shared`, DIR/libMODEL.so.
+/// IR problems are reported as MLIR diagnostics; everything else (Halide,
+/// the C compiler, the file system) in `error`. Returns failure on any.
+mlir::LogicalResult emitModelLibrary(mlir::ModuleOp module,
+                                     const EmitOptions &options,
+                                     std::string &error);
+
+/// Prints each kernel's scheduled Halide pipeline (its lowered statement:
+/// loop nests, allocations, vectorised loads) to `os`, headed by the
+/// kernel's name and its argv signature.
+mlir::LogicalResult emitHalide(mlir::ModuleOp module, llvm::raw_ostream &os,
+                               const EmitOptions &options,
+                               std::string &error);
+
+} // namespace fm
+
+#endif // FM_CODEGEN_EMITLIBRARY_H

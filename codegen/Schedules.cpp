@@ -1,0 +1,276 @@
+//===- Schedules.cpp - CPU schedules of lowered fm kernels ------*- C++ -*-===//
+//
+// This file implements the hand-written CPU schedule, one rule per anchor
+// kind, and the all-root reference schedule.
+//
+//  - matmul: the result is tiled TILE_ROWS x (TILE_VECTORS * vector
+//    width); tiles are fused into one parallel loop. A tile of the
+//    accumulator is computed at each tile, its extent bound so that it
+//    lives in registers (unrolled rows x vectors), with k outermost. If
+//    the result feeds a single pointwise chain ending in a materialised
+//    Func (an output, say `relu(x @ w + b)`), the chain is inlined and
+//    the tiling is applied to that Func instead: bias and activation run
+//    on the tile while it is in registers. Operands that are not kernel
+//    arguments (transposes, reshapes, pointwise results) are computed at
+//    root first, so the inner loop reads dense rows.
+//  - reductions: compute_root; vectorised over the innermost kept axis
+//    when the reduced axes are outer ones (bias gradients), parallel over
+//    the outermost kept axis when the result is large.
+//  - pointwise: inlined into consumers; outputs (and materialised matmul
+//    operands) are vectorised over their innermost axis and parallel
+//    over row blocks of their outermost axis when large.
+// Tails use GuardWithIf, so every extent works, batch 1 included.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/Schedules.h"
+
+#include "codegen/FmToHalide.h"
+
+#include <map>
+#include <set>
+
+using namespace fm;
+using Halide::TailStrategy;
+using Halide::Var;
+
+// Measured on this machine (Xeon, AVX-512, 2 cores; see docs/codegen.md):
+// [64x784] @ [784x256] f32, median of 20 runs on 2 threads, for (rows x
+// vectors) tiles 4x4, 6x2, 8x2, 12x2, 8x3: 8x2 was the fastest.
+static constexpr int kTileRows = 8;
+static constexpr int kTileVectors = 2;
+/// Below this many elements a loop nest runs on one thread: a parallel
+/// launch costs more than the work.
+static constexpr int64_t kParallelElements = 16 * 1024;
+
+namespace {
+class HandScheduler {
+public:
+  HandScheduler(LoweredKernel &kernel, const ScheduleOptions &options)
+      : kernel(kernel), target(options.target),
+        batch(options.batchEstimate) {}
+
+  void run();
+
+private:
+  LoweredKernel &kernel;
+  Halide::Target target;
+  int batch;
+  /// Func name -> the stages that read it.
+  std::map<std::string, std::vector<const Stage *>> consumers;
+  /// Funcs that get a loop nest of their own (outputs included).
+  std::set<std::string> materialised;
+
+  int getVectorSize(Halide::Type t) const {
+    return target.natural_vector_size(t.bits() == 64 ? Halide::Float(64)
+                                                     : Halide::Float(32));
+  }
+  int64_t getElements(const std::vector<int64_t> &shape) const {
+    int64_t n = 1;
+    for (int64_t d : shape)
+      n *= d < 0 ? batch : d;
+    return n;
+  }
+  const Stage *findFusionRoot(const Stage &matmul) const;
+  void schedulePointwise(const Stage &stage);
+  void scheduleReduction(const Stage &stage);
+  void scheduleMatMul(const Stage &root, const std::vector<const Stage *> &accs);
+};
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Graph queries
+//===----------------------------------------------------------------------===//
+
+/// Follows `matmul`'s single-consumer chain of same-shaped pointwise
+/// stages; returns the materialised Func it ends in, or `matmul` itself.
+const Stage *HandScheduler::findFusionRoot(const Stage &matmul) const {
+  const Stage *at = &matmul;
+  while (!materialised.count(at->func.name())) {
+    auto it = consumers.find(at->func.name());
+    if (it == consumers.end() || it->second.size() != 1)
+      return &matmul;
+    const Stage *next = it->second.front();
+    if (next->kind != StageKind::Pointwise || next->shape != matmul.shape ||
+        next->func.outputs() != 1)
+      return &matmul;
+    at = next;
+  }
+  return at;
+}
+
+//===----------------------------------------------------------------------===//
+// Per-kind schedules
+//===----------------------------------------------------------------------===//
+
+void HandScheduler::schedulePointwise(const Stage &stage) {
+  Halide::Func f = stage.func;
+  if (!kernel.isOutput(f))
+    f.compute_root();
+  std::vector<Var> args = f.args();
+  if (args.empty())
+    return;
+  int vec = getVectorSize(f.output_types()[0]);
+  int64_t elements = getElements(stage.shape);
+  if (args.size() == 1) {
+    if (elements >= kParallelElements) {
+      Var o(args[0].name() + "_o"), i(args[0].name() + "_i");
+      f.split(args[0], o, i, vec * 64, TailStrategy::GuardWithIf)
+          .parallel(o)
+          .vectorize(i, vec, TailStrategy::GuardWithIf);
+    } else {
+      f.vectorize(args[0], vec, TailStrategy::GuardWithIf);
+    }
+    return;
+  }
+  f.vectorize(args[0], vec, TailStrategy::GuardWithIf);
+  if (elements >= kParallelElements) {
+    // Blocks of outer rows of about 4K elements each.
+    int64_t row = elements / std::max<int64_t>(1, stage.shape[0] < 0
+                                                      ? batch
+                                                      : stage.shape[0]);
+    int block = static_cast<int>(std::max<int64_t>(1, 4096 / std::max<int64_t>(1, row)));
+    Var outer = args.back(), o(outer.name() + "_o"), i(outer.name() + "_i");
+    f.split(outer, o, i, block, TailStrategy::GuardWithIf).parallel(o);
+  }
+}
+
+void HandScheduler::scheduleReduction(const Stage &stage) {
+  Halide::Func f = stage.func;
+  f.compute_root();
+  std::vector<Var> args = f.args();
+  if (args.empty())
+    return;
+  int vec = getVectorSize(f.output_types()[0]);
+  Halide::Stage update = f.update();
+  if (!stage.reducesInnermost && f.outputs() == 1) {
+    // The innermost kept axis is the input's: make it the vector loop and
+    // walk the reduced (outer) axes around it.
+    std::vector<Halide::VarOrRVar> order = {args[0]};
+    for (const Halide::RVar &r : f.rvars(0))
+      order.push_back(r);
+    for (size_t i = 1; i < args.size(); ++i)
+      order.push_back(args[i]);
+    update.reorder(order);
+    f.vectorize(args[0], vec, TailStrategy::GuardWithIf);
+    update.vectorize(args[0], vec, TailStrategy::GuardWithIf);
+  }
+  if (getElements(stage.shape) >= kParallelElements) {
+    Var outer = args.back();
+    f.parallel(outer);
+    update.parallel(outer);
+  }
+}
+
+void HandScheduler::scheduleMatMul(const Stage &root,
+                                   const std::vector<const Stage *> &accs) {
+  Halide::Func o = root.func;
+  Halide::Type type = accs.front()->func.output_types()[0];
+  int vec = getVectorSize(type);
+  int tileRows = kTileRows, tileVectors = kTileVectors;
+  if (const char *env = getenv("FM_MATMUL_TILE"))
+    sscanf(env, "%dx%d", &tileRows, &tileVectors);
+  // Columns are static; a narrow result (logits) is one short vector.
+  int64_t cols = root.shape[1];
+  int tileCols = tileVectors * vec;
+  if (cols > 0 && cols < tileCols)
+    tileCols = cols < vec ? static_cast<int>(cols) : vec;
+  int lanes = std::min(vec, tileCols);
+
+  std::vector<Var> args = o.args();
+  Var j = args[0], i = args[1];
+  Var jo("jo"), io("io"), ji("ji"), ii("ii");
+  if (!kernel.isOutput(o))
+    o.compute_root();
+  o.tile(j, i, jo, io, ji, ii, tileCols, tileRows, TailStrategy::GuardWithIf)
+      .reorder(ji, ii, io, jo)
+      .parallel(jo)
+      .vectorize(ji, lanes, TailStrategy::GuardWithIf);
+
+  for (const Stage *stage : accs) {
+    Halide::Func acc = stage->func;
+    std::vector<Var> a = acc.args();
+    Halide::RVar k = acc.rvars(0)[0];
+    // A whole tile every time, even past the edges (the reads are clamped
+    // in the algorithm), so the tile has constant extents and its unrolled
+    // accumulators become registers.
+    acc.compute_at(o, io)
+        .bound_extent(a[0], tileCols)
+        .bound_extent(a[1], tileRows)
+        .vectorize(a[0], lanes)
+        .unroll(a[0])
+        .unroll(a[1]);
+    acc.update()
+        .reorder(a[0], a[1], k)
+        .vectorize(a[0], lanes)
+        .unroll(a[0])
+        .unroll(a[1]);
+    if (getenv("FM_MATMUL_KUNROLL"))
+      acc.update().unroll(k, atoi(getenv("FM_MATMUL_KUNROLL")), TailStrategy::GuardWithIf);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// HandScheduler::run
+//===----------------------------------------------------------------------===//
+
+void HandScheduler::run() {
+  for (const Stage &stage : kernel.stages)
+    for (const Halide::Func &p : stage.producers)
+      consumers[p.name()].push_back(&stage);
+
+  // 1. What gets a loop nest: outputs, anchors, and matmul operands that
+  //    are computed inside the kernel (read once each, not per tile).
+  for (const KernelOutput &out : kernel.outputs)
+    materialised.insert(out.func.name());
+  for (const Stage &stage : kernel.stages) {
+    if (stage.kind == StageKind::Reduction)
+      materialised.insert(stage.func.name());
+    if (stage.kind != StageKind::MatMulAcc)
+      continue;
+    for (const Halide::Func &p : stage.producers) {
+      const Stage *producer = kernel.findStage(p);
+      if (producer && producer->kind != StageKind::Input)
+        materialised.insert(p.name());
+    }
+  }
+
+  // 2. Each matmul is tiled at its fusion root.
+  std::map<std::string, std::vector<const Stage *>> accsByRoot;
+  std::map<std::string, const Stage *> roots;
+  for (const Stage &stage : kernel.stages) {
+    if (stage.kind != StageKind::MatMul)
+      continue;
+    const Stage *root = findFusionRoot(stage);
+    const Stage *acc = kernel.findStage(stage.producers.front());
+    accsByRoot[root->func.name()].push_back(acc);
+    roots[root->func.name()] = root;
+    materialised.insert(root->func.name());
+  }
+  for (auto &[name, accs] : accsByRoot)
+    scheduleMatMul(*roots[name], accs);
+
+  // 3. Everything else that is materialised.
+  for (const Stage &stage : kernel.stages) {
+    const std::string &name = stage.func.name();
+    if (!materialised.count(name) || roots.count(name))
+      continue;
+    if (stage.kind == StageKind::Reduction)
+      scheduleReduction(stage);
+    else if (stage.kind != StageKind::MatMulAcc)
+      schedulePointwise(stage);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// scheduleKernel
+//===----------------------------------------------------------------------===//
+
+void fm::scheduleKernel(LoweredKernel &kernel, const ScheduleOptions &options) {
+  if (options.kind == ScheduleKind::Root) {
+    for (Stage &stage : kernel.stages)
+      if (stage.kind != StageKind::Input)
+        stage.func.compute_root();
+    return;
+  }
+  HandScheduler(kernel, options).run();
+}
