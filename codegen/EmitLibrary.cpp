@@ -300,7 +300,14 @@ LogicalResult emitModelLibrary(ModuleOp module, const EmitOptions &options,
   if (!runTool(options.ar, arArgs, error))
     return failure();
   if (options.shared) {
-    std::vector<std::string> ldArgs = {"-shared", "-o", dir + "/lib" + m + ".so"};
+    // Only the descriptor function is exported: each model library keeps
+    // its own Halide runtime, whatever else the process has loaded.
+    std::string exports = objDir + "/exports.map";
+    if (!writeFile(exports, "{ global: fm_model_" + m + "; local: *; };\n",
+                   error))
+      return failure();
+    std::vector<std::string> ldArgs = {"-shared", "-o", dir + "/lib" + m + ".so",
+                                       "-Wl,--version-script=" + exports};
     ldArgs.insert(ldArgs.end(), objects.begin(), objects.end());
     ldArgs.insert(ldArgs.end(), {"-lpthread", "-ldl", "-lm"});
     if (!runTool(options.cc, ldArgs, error))
