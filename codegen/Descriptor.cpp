@@ -293,9 +293,15 @@ LogicalResult Planner::planStep(func::FuncOp func) {
                  ? it->second
                  : (namedTensors[name.getValue()] =
                         addTensor(name.str(), kind.str(), arg.getType()));
-    if (tensors[id].kind != kind)
+    auto type = llvm::cast<RankedTensorType>(arg.getType());
+    std::vector<int64_t> shape;
+    for (int64_t d : type.getShape())
+      shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
+    if (tensors[id].kind != kind || tensors[id].shape != shape ||
+        tensors[id].dtype != getDType(type.getElementType()))
       return func.emitOpError() << "'" << name.getValue()
-                                << "' is both an input and a label";
+                                << "' has another kind, shape or dtype in an "
+                                   "earlier step";
     tensorOf[arg] = id;
     holders[id].push_back(arg);
   }
@@ -344,7 +350,7 @@ LogicalResult Planner::planStep(func::FuncOp func) {
 std::string Planner::writeJson(StringRef train) {
   std::string text;
   llvm::raw_string_ostream os(text);
-  llvm::json::OStream j(os, 1);
+  llvm::json::OStream j(os); // compact; EmitLibrary breaks it into lines
   j.object([&] {
     j.attribute("format", "fm-model");
     j.attribute("version", 1);

@@ -95,12 +95,14 @@ static bool runTool(const std::string &tool,
   return rc == 0;
 }
 
-/// `text` as a C string literal, one source line per line of text.
+/// `text` as a C string literal, broken after a comma every 80 or so
+/// characters so the generated source stays readable.
 static std::string toCString(llvm::StringRef text) {
   std::string out = "  \"";
+  size_t line = 0;
   for (char c : text) {
     if (c == '\n') {
-      out += "\\n\"\n  \"";
+      out += "\\n";
     } else if (c == '"' || c == '\\') {
       out += '\\';
       out += c;
@@ -110,6 +112,10 @@ static std::string toCString(llvm::StringRef text) {
       out += buf;
     } else {
       out += c;
+    }
+    if (++line >= 80 && c == ',') {
+      out += "\"\n  \"";
+      line = 0;
     }
   }
   return out + "\"";

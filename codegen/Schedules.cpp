@@ -33,11 +33,17 @@ using namespace fm;
 using Halide::TailStrategy;
 using Halide::Var;
 
-// Measured on this machine (Xeon, AVX-512, 2 cores; see docs/codegen.md):
-// [64x784] @ [784x256] f32, median of 20 runs on 2 threads, for (rows x
-// vectors) tiles 4x4, 6x2, 8x2, 12x2, 8x3: 8x2 was the fastest.
-static constexpr int kTileRows = 8;
+// The register tile of a matmul: kTileVectors vectors of columns by as many
+// rows as the target's vector registers allow (accumulators, plus the
+// column vectors of B and one broadcast of A). Measured with CodegenBench
+// on the development machine (AMD EPYC, AVX2, 16 ymm registers, 2 cores):
+// [64x784] @ [784x256] f32, median of 100 runs on 2 threads, tiles (rows x
+// vectors) 6x2: 121 GFLOP/s, 4x2: 101, 8x1: 107, 12x1: 96, 8x2: 50 (spills),
+// 4x3: 23 (24 columns do not divide 256: gathers in the tail strip).
+// AVX-512 (32 zmm registers) gets 8x2 by the same register count, capped
+// at 8 rows so that a batch of 64 has no partial row tile; not measured.
 static constexpr int kTileVectors = 2;
+static constexpr int kMaxTileRows = 8;
 /// Below this many elements a loop nest runs on one thread: a parallel
 /// launch costs more than the work.
 static constexpr int64_t kParallelElements = 16 * 1024;
@@ -73,6 +79,7 @@ private:
   const Stage *findFusionRoot(const Stage &matmul) const;
   void schedulePointwise(const Stage &stage);
   void scheduleReduction(const Stage &stage);
+  void scheduleTranspose(const Stage &stage);
   void scheduleMatMul(const Stage &root, const std::vector<const Stage *> &accs);
 };
 } // namespace
@@ -134,6 +141,22 @@ void HandScheduler::schedulePointwise(const Stage &stage) {
   }
 }
 
+void HandScheduler::scheduleTranspose(const Stage &stage) {
+  // Square blocks: the strided reads of a block touch `vec` rows that stay
+  // in cache while all their columns are read.
+  Halide::Func f = stage.func;
+  if (!kernel.isOutput(f))
+    f.compute_root();
+  int vec = getVectorSize(f.output_types()[0]);
+  std::vector<Var> args = f.args();
+  Var xo("xo"), yo("yo"), xi("xi"), yi("yi");
+  f.tile(args[0], args[1], xo, yo, xi, yi, vec, vec, TailStrategy::GuardWithIf)
+      .vectorize(xi)
+      .unroll(yi);
+  if (getElements(stage.shape) >= kParallelElements)
+    f.parallel(yo);
+}
+
 void HandScheduler::scheduleReduction(const Stage &stage) {
   Halide::Func f = stage.func;
   f.compute_root();
@@ -166,9 +189,9 @@ void HandScheduler::scheduleMatMul(const Stage &root,
   Halide::Func o = root.func;
   Halide::Type type = accs.front()->func.output_types()[0];
   int vec = getVectorSize(type);
-  int tileRows = kTileRows, tileVectors = kTileVectors;
-  if (const char *env = getenv("FM_MATMUL_TILE"))
-    sscanf(env, "%dx%d", &tileRows, &tileVectors);
+  int registers = target.has_feature(Halide::Target::AVX512) ? 32 : 16;
+  int tileRows = std::min(kMaxTileRows, (registers - kTileVectors - 2) / kTileVectors);
+  int tileVectors = kTileVectors;
   // Columns are static; a narrow result (logits) is one short vector.
   int64_t cols = root.shape[1];
   int tileCols = tileVectors * vec;
@@ -181,10 +204,15 @@ void HandScheduler::scheduleMatMul(const Stage &root,
   Var jo("jo"), io("io"), ji("ji"), ii("ii");
   if (!kernel.isOutput(o))
     o.compute_root();
+  // Column strips outermost: a strip of B stays in cache while every row
+  // tile streams past it. Strips run in parallel when there are enough of
+  // them, row tiles otherwise; small results run on one thread.
   o.tile(j, i, jo, io, ji, ii, tileCols, tileRows, TailStrategy::GuardWithIf)
       .reorder(ji, ii, io, jo)
-      .parallel(jo)
       .vectorize(ji, lanes, TailStrategy::GuardWithIf);
+  int64_t strips = cols > 0 ? (cols + tileCols - 1) / tileCols : 0;
+  if (getElements(root.shape) >= kParallelElements)
+    o.parallel(strips >= 4 ? jo : io);
 
   for (const Stage *stage : accs) {
     Halide::Func acc = stage->func;
@@ -204,8 +232,6 @@ void HandScheduler::scheduleMatMul(const Stage &root,
         .vectorize(a[0], lanes)
         .unroll(a[0])
         .unroll(a[1]);
-    if (getenv("FM_MATMUL_KUNROLL"))
-      acc.update().unroll(k, atoi(getenv("FM_MATMUL_KUNROLL")), TailStrategy::GuardWithIf);
   }
 }
 
@@ -256,6 +282,8 @@ void HandScheduler::run() {
       continue;
     if (stage.kind == StageKind::Reduction)
       scheduleReduction(stage);
+    else if (stage.kind == StageKind::Transpose && stage.shape.size() == 2)
+      scheduleTranspose(stage);
     else if (stage.kind != StageKind::MatMulAcc)
       schedulePointwise(stage);
   }

@@ -86,25 +86,6 @@ func.func private @flatten_chain(%x: tensor<?x2x3x4xf32>, %w1: tensor<24x40xf32>
 }
 )mlir";
 
-/// Random arguments for `kernel` at a batch extent: floats in [-1, 1),
-/// integer labels in [0, 10), scalars lr = 0.01 and step = 3.
-static std::vector<Halide::Buffer<>> makeArgs(const LoweredKernel &kernel,
-                                              int batch, std::mt19937 &rng) {
-  std::vector<Halide::Buffer<>> args;
-  for (const KernelArg &arg : kernel.args) {
-    if (arg.isScalar) {
-      args.push_back(scalarBuffer(arg.name == "arg4" ? 0.01f : 3.0f));
-      continue;
-    }
-    std::vector<int64_t> shape = arg.shape;
-    for (int64_t &d : shape)
-      d = d < 0 ? batch : d;
-    Host h = arg.type.is_float() ? randomHost(shape, rng) : randomInts(shape, rng, 10);
-    args.push_back(toBuffer(h, arg.type));
-  }
-  return args;
-}
-
 class ScheduleTest : public ::testing::TestWithParam<const char *> {};
 
 TEST_P(ScheduleTest, HandMatchesRoot) {
@@ -118,7 +99,7 @@ TEST_P(ScheduleTest, HandMatchesRoot) {
   std::mt19937 rng(7);
   for (int batch : {1, 3, 64, 65}) {
     SCOPED_TRACE("batch " + std::to_string(batch));
-    std::vector<Halide::Buffer<>> args = makeArgs(hand->getKernel(), batch, rng);
+    std::vector<Halide::Buffer<>> args = randomArgs(hand->getKernel(), batch, rng);
     std::vector<Host> expected = runKernel(*root, args, batch);
     std::vector<Host> actual = runKernel(*hand, args, batch);
     ASSERT_EQ(actual.size(), expected.size());

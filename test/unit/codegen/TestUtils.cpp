@@ -160,6 +160,24 @@ Host fm::test::fromBuffer(const Halide::Buffer<> &b) {
   return h;
 }
 
+std::vector<Halide::Buffer<>> fm::test::randomArgs(const LoweredKernel &kernel,
+                                                   int batch, std::mt19937 &rng) {
+  std::vector<Halide::Buffer<>> args;
+  for (const KernelArg &arg : kernel.args) {
+    if (arg.isScalar) {
+      args.push_back(scalarBuffer(0.5f));
+      continue;
+    }
+    std::vector<int64_t> shape = arg.shape;
+    for (int64_t &d : shape)
+      d = d < 0 ? batch : d;
+    Host h = arg.type.is_float() ? randomHost(shape, rng)
+                                 : randomInts(shape, rng, 10);
+    args.push_back(toBuffer(h, arg.type));
+  }
+  return args;
+}
+
 std::vector<Host> fm::test::runKernel(JitKernel &kernel,
                                       const std::vector<Halide::Buffer<>> &args,
                                       int batch) {

@@ -68,6 +68,11 @@ Halide::Buffer<> scalarBuffer(float v);
 /// Copies a buffer (dims reversed) into a host tensor.
 Host fromBuffer(const Halide::Buffer<> &b);
 
+/// Random arguments for a kernel at a batch extent: floats in [-1, 1),
+/// integers (labels) in [0, 10), scalars 0.5.
+std::vector<Halide::Buffer<>> randomArgs(const LoweredKernel &kernel, int batch,
+                                         std::mt19937 &rng);
+
 /// Runs `kernel` with the given arguments; fails the current test on error.
 std::vector<Host> runKernel(JitKernel &kernel,
                             const std::vector<Halide::Buffer<>> &args,
