@@ -1,4 +1,4 @@
-//===- Descriptor.cpp - The model descriptor of a compiled module -*- C++ -*-===//
+//===- Descriptor.cpp - The descriptor of a compiled module -----*- C++ -*-===//
 //
 // This file implements planModel. It walks each step function once, in
 // order, giving every value a tensor id:
@@ -43,12 +43,18 @@ std::string sanitizeIdentifier(const std::string &name) {
 
 /// The descriptor's dtype spelling of an element type.
 static std::string getDType(Type t) {
-  if (t.isF32()) return "f32";
-  if (t.isF64()) return "f64";
-  if (t.isInteger(1)) return "bool";
-  if (t.isInteger(8)) return "u8";
-  if (t.isInteger(32)) return "i32";
-  if (t.isInteger(64)) return "i64";
+  if (t.isF32())
+    return "f32";
+  if (t.isF64())
+    return "f64";
+  if (t.isInteger(1))
+    return "bool";
+  if (t.isInteger(8))
+    return "u8";
+  if (t.isInteger(32))
+    return "i32";
+  if (t.isInteger(64))
+    return "i64";
   return "";
 }
 
@@ -117,7 +123,8 @@ struct Step {
 
 class Planner {
 public:
-  Planner(ModuleOp module, ::fm::ModelPlan &plan) : module(module), plan(plan) {}
+  Planner(ModuleOp module, ::fm::ModelPlan &plan)
+      : module(module), plan(plan) {}
   LogicalResult run();
 
 private:
@@ -148,8 +155,8 @@ private:
 
 int Planner::addTensor(std::string name, std::string kind, Type type) {
   auto t = llvm::cast<RankedTensorType>(type);
-  TensorInfo info{std::move(name), std::move(kind), getDType(t.getElementType()),
-                  {}, {}};
+  TensorInfo info{
+      std::move(name), std::move(kind), getDType(t.getElementType()), {}, {}};
   for (int64_t d : t.getShape())
     info.shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
   tensors.push_back(std::move(info));
@@ -178,10 +185,9 @@ LogicalResult Planner::planCall(Step &step, Operation *call,
   for (auto [i, v] : llvm::enumerate(operands)) {
     bool kernelScalar = static_cast<bool>(callee.getArgAttr(i, "fm.scalar"));
     if (scalarOf.count(v) != kernelScalar)
-      return call->emitOpError() << "operand " << i
-                                 << (kernelScalar ? " must" : " must not")
-                                 << " be a step scalar for @"
-                                 << callee.getSymName();
+      return call->emitOpError()
+             << "operand " << i << (kernelScalar ? " must" : " must not")
+             << " be a step scalar for @" << callee.getSymName();
     if (kernelScalar) {
       c.args.push_back({-1, scalarOf.lookup(v)});
     } else if (tensorOf.count(v)) {
@@ -250,8 +256,8 @@ LogicalResult Planner::planResults(Step &step, func::FuncOp func,
     auto name = func.getResultAttrOfType<StringAttr>(i, "fm.name");
     auto role = func.getResultAttrOfType<StringAttr>(i, "fm.role");
     if (!name || !role || !tensorOf.count(v))
-      return ret.emitOpError() << "result " << i
-                               << " needs fm.name and fm.role and a tensor";
+      return ret.emitOpError()
+             << "result " << i << " needs fm.name and fm.role and a tensor";
     step.results.emplace_back(name.str(), tensorOf.lookup(v));
     std::vector<std::string> *names = nullptr;
     if (role.getValue() == "loss")
@@ -286,8 +292,8 @@ LogicalResult Planner::planStep(func::FuncOp func) {
       name = func.getArgAttrOfType<StringAttr>(i, "fm.label");
     }
     if (!name)
-      return func.emitOpError() << "argument " << i
-                                << " has no fm.input, fm.label or fm.scalar";
+      return func.emitOpError()
+             << "argument " << i << " has no fm.input, fm.label or fm.scalar";
     auto it = namedTensors.find(name.getValue());
     int id = it != namedTensors.end()
                  ? it->second

@@ -80,14 +80,14 @@ static bool runTool(const std::string &tool,
   std::optional<llvm::StringRef> redirects[] = {std::nullopt, log.str(),
                                                 log.str()};
   std::string message;
-  int rc = llvm::sys::ExecuteAndWait(*program, argv, std::nullopt, redirects,
-                                     0, 0, &message);
+  int rc = llvm::sys::ExecuteAndWait(*program, argv, std::nullopt, redirects, 0,
+                                     0, &message);
   if (rc != 0) {
     std::string command = tool;
     for (const std::string &a : args)
       command += " " + a;
-    error = "'" + command + "' failed" +
-            (message.empty() ? "" : ": " + message);
+    error =
+        "'" + command + "' failed" + (message.empty() ? "" : ": " + message);
     if (auto output = llvm::MemoryBuffer::getFile(log))
       error += "\n" + (*output)->getBuffer().str();
   }
@@ -160,8 +160,8 @@ static std::string getDescSource(const ::fm::ModelPlan &plan,
      << jobs.size() << ",\n  fm_" << m << "_kernels,\n  fm_" << m
      << "_kernel_names,\n  fm_" << m << "_set_num_threads,\n  fm_" << m
      << "_set_error_handler};\n\n"
-     << "const fm_model_desc_t *fm_model_" << m << "(void) { return &fm_"
-     << m << "_desc; }\n";
+     << "const fm_model_desc_t *fm_model_" << m << "(void) { return &fm_" << m
+     << "_desc; }\n";
   return s;
 }
 
@@ -172,8 +172,8 @@ static std::string getHeader(const std::string &m) {
          guard + "\n#define " + guard +
          "\n\n#include \"fm_model_desc.h\"\n\n#ifdef __cplusplus\nextern "
          "\"C\" {\n#endif\n\n/* The descriptor and kernels of model " +
-         m + " (docs/descriptor.md). */\nconst fm_model_desc_t *fm_model_" +
-         m + "(void);\n\n#ifdef __cplusplus\n}\n#endif\n#endif /* " + guard +
+         m + " (docs/descriptor.md). */\nconst fm_model_desc_t *fm_model_" + m +
+         "(void);\n\n#ifdef __cplusplus\n}\n#endif\n#endif /* " + guard +
          " */\n";
 }
 
@@ -184,8 +184,7 @@ static std::string getHeader(const std::string &m) {
 /// Plans the module and lowers and schedules every kernel.
 static LogicalResult prepare(ModuleOp module, const ::fm::EmitOptions &options,
                              ::fm::ModelPlan &plan, Halide::Target &target,
-                             std::vector<KernelJob> &jobs,
-                             std::string &error) {
+                             std::vector<KernelJob> &jobs, std::string &error) {
   if (failed(::fm::planModel(module, plan))) {
     error = "cannot build the model descriptor";
     return failure();
@@ -194,7 +193,8 @@ static LogicalResult prepare(ModuleOp module, const ::fm::EmitOptions &options,
   if (options.schedule == "root")
     schedule.kind = ::fm::ScheduleKind::Root;
   else if (options.schedule != "hand") {
-    error = "unknown schedule '" + options.schedule + "'; expected hand or root";
+    error =
+        "unknown schedule '" + options.schedule + "'; expected hand or root";
     return failure();
   }
   try {
@@ -204,7 +204,8 @@ static LogicalResult prepare(ModuleOp module, const ::fm::EmitOptions &options,
     for (func::FuncOp kernel : plan.kernels) {
       KernelJob job;
       job.name = kernel.getSymName().str();
-      job.symbol = "fm_" + plan.model + "_" + ::fm::sanitizeIdentifier(job.name);
+      job.symbol =
+          "fm_" + plan.model + "_" + ::fm::sanitizeIdentifier(job.name);
       if (failed(::fm::lowerKernel(kernel, job.lowered, job.symbol))) {
         error = "cannot lower kernel @" + job.name;
         return failure();
@@ -259,7 +260,7 @@ static bool compileKernels(std::vector<KernelJob> &jobs,
 
 namespace fm {
 LogicalResult emitModelLibrary(ModuleOp module, const EmitOptions &options,
-                                   std::string &error) {
+                               std::string &error) {
   ModelPlan plan;
   Halide::Target target;
   std::vector<KernelJob> jobs;
@@ -293,9 +294,10 @@ LogicalResult emitModelLibrary(ModuleOp module, const EmitOptions &options,
   std::string descSource = objDir + "/" + m + "_desc.c";
   std::string descObject = objDir + "/" + m + "_desc.o";
   if (!writeFile(descSource, getDescSource(plan, jobs), error) ||
-      !runTool(options.cc, {"-O2", "-fPIC", "-c", "-I", include, "-o",
-                            descObject, descSource},
-               error))
+      !runTool(
+          options.cc,
+          {"-O2", "-fPIC", "-c", "-I", include, "-o", descObject, descSource},
+          error))
     return failure();
   objects.push_back(descObject);
 
@@ -312,7 +314,8 @@ LogicalResult emitModelLibrary(ModuleOp module, const EmitOptions &options,
     if (!writeFile(exports, "{ global: fm_model_" + m + "; local: *; };\n",
                    error))
       return failure();
-    std::vector<std::string> ldArgs = {"-shared", "-o", dir + "/lib" + m + ".so",
+    std::vector<std::string> ldArgs = {"-shared", "-o",
+                                       dir + "/lib" + m + ".so",
                                        "-Wl,--version-script=" + exports};
     ldArgs.insert(ldArgs.end(), objects.begin(), objects.end());
     ldArgs.insert(ldArgs.end(), {"-lpthread", "-ldl", "-lm"});
@@ -337,7 +340,10 @@ LogicalResult emitModelLibrary(ModuleOp module, const EmitOptions &options,
 static std::string getSignature(const KernelJob &job) {
   auto describe = [](const std::string &name, Halide::Type t,
                      const std::vector<int64_t> &shape) {
-    std::string s = name + ": " + (t.is_float() ? "f" : t.is_uint() ? "u" : "i") +
+    std::string s = name + ": " +
+                    (t.is_float()  ? "f"
+                     : t.is_uint() ? "u"
+                                   : "i") +
                     std::to_string(t.bits()) + "[";
     for (size_t i = 0; i < shape.size(); ++i)
       s += (i ? ", " : "") + (shape[i] < 0 ? "N" : std::to_string(shape[i]));
@@ -346,7 +352,8 @@ static std::string getSignature(const KernelJob &job) {
   std::string s = job.symbol + "_argv(";
   for (const ::fm::KernelArg &arg : job.lowered.args)
     s += (arg.isScalar ? arg.name + ": float scalar"
-                       : describe(arg.name, arg.type, arg.shape)) + ", ";
+                       : describe(arg.name, arg.type, arg.shape)) +
+         ", ";
   s += "outputs: ";
   for (size_t i = 0; i < job.lowered.outputs.size(); ++i) {
     const ::fm::KernelOutput &out = job.lowered.outputs[i];
@@ -357,7 +364,7 @@ static std::string getSignature(const KernelJob &job) {
 
 namespace fm {
 LogicalResult emitHalide(ModuleOp module, llvm::raw_ostream &os,
-                             const EmitOptions &options, std::string &error) {
+                         const EmitOptions &options, std::string &error) {
   ModelPlan plan;
   Halide::Target target;
   std::vector<KernelJob> jobs;

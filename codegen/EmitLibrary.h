@@ -61,8 +61,7 @@ mlir::LogicalResult emitModelLibrary(mlir::ModuleOp module,
 /// loop nests, allocations, vectorised loads) to `os`, headed by the
 /// kernel's name and its argv signature.
 mlir::LogicalResult emitHalide(mlir::ModuleOp module, llvm::raw_ostream &os,
-                               const EmitOptions &options,
-                               std::string &error);
+                               const EmitOptions &options, std::string &error);
 
 } // namespace fm
 

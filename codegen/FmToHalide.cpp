@@ -57,7 +57,8 @@ Halide::Type Lowering::getType(Type elementType) {
 }
 
 Halide::Type Lowering::getElementType(Value value) {
-  return getType(llvm::cast<RankedTensorType>(value.getType()).getElementType());
+  return getType(
+      llvm::cast<RankedTensorType>(value.getType()).getElementType());
 }
 
 std::vector<int64_t> Lowering::getShape(Value value) {
@@ -95,8 +96,8 @@ std::string Lowering::getName(Operation *op, const std::string &suffix) const {
       break;
     ++position;
   }
-  std::string name = op->getName().stripDialect().str() + "_" +
-                     std::to_string(position);
+  std::string name =
+      op->getName().stripDialect().str() + "_" + std::to_string(position);
   return suffix.empty() ? name : name + "_" + suffix;
 }
 
@@ -155,8 +156,9 @@ void Lowering::bindPointwise(Operation *op, const ElementFn &fn,
                              StageKind kind) {
   Value result = op->getResult(0);
   Halide::Type type = getElementType(result);
-  Halide::Func f = definePure(getName(op), getShape(result),
-                              [&](const Index &i) { return convert(fn(i), type); });
+  Halide::Func f =
+      definePure(getName(op), getShape(result),
+                 [&](const Index &i) { return convert(fn(i), type); });
   bind(result, f, kind);
 }
 
@@ -279,8 +281,8 @@ static Halide::Expr declareArguments(func::FuncOp kernel, LoweredKernel &out) {
     karg.name = "arg" + std::to_string(arg.getArgNumber());
     karg.shape = Lowering::getShape(arg);
     karg.type = getBufferType(Lowering::getElementType(arg));
-    karg.isScalar = static_cast<bool>(
-        kernel.getArgAttr(arg.getArgNumber(), "fm.scalar"));
+    karg.isScalar =
+        static_cast<bool>(kernel.getArgAttr(arg.getArgNumber(), "fm.scalar"));
     if (karg.isScalar) {
       karg.scalar = Halide::Param<float>(karg.name);
       karg.type = Halide::Float(32);
@@ -365,7 +367,7 @@ static void lowerResults(func::ReturnOp ret, LoweredKernel &out,
 
 namespace fm {
 LogicalResult lowerKernel(func::FuncOp kernel, LoweredKernel &out,
-                              const std::string &name) {
+                          const std::string &name) {
   out = LoweredKernel();
   out.name = name.empty() ? kernel.getSymName().str() : name;
   if (kernel.getBody().getBlocks().size() != 1)
@@ -401,8 +403,8 @@ LogicalResult lowerKernel(func::FuncOp kernel, LoweredKernel &out,
         return failure();
     }
   } catch (const Halide::Error &e) {
-    return kernel.emitOpError() << "failed to build its Halide pipeline: "
-                                << e.what();
+    return kernel.emitOpError()
+           << "failed to build its Halide pipeline: " << e.what();
   }
   return success();
 }

@@ -1,4 +1,4 @@
-//===- Jit.cpp - Run one fm kernel in process through Halide's JIT -*- C++ -*-===//
+//===- Jit.cpp - Run one fm kernel through Halide's JIT ---------*- C++ -*-===//
 //
 // This file implements JitKernel on Pipeline::compile_jit and
 // Pipeline::realize with a ParamMap, so that one compiled kernel can be

@@ -1,4 +1,5 @@
-//===- Jit.h - Run one fm kernel in process through Halide's JIT -*- C++ -*-===//
+//===- Jit.h - Run one fm kernel in process through Halide's JIT -*- C++
+//-*-===//
 //
 // This file declares JitKernel: a kernel lowered, scheduled and JIT-compiled
 // so that tests (and tools that want a quick look) can run it on
@@ -45,8 +46,9 @@ private:
 
 /// Shorthand for tests: JIT-compiles with the given schedule; null on error
 /// (the Halide error is printed to stderr).
-std::unique_ptr<JitKernel> jitKernel(mlir::func::FuncOp kernel,
-                                     ScheduleKind schedule = ScheduleKind::Hand);
+std::unique_ptr<JitKernel>
+jitKernel(mlir::func::FuncOp kernel,
+          ScheduleKind schedule = ScheduleKind::Hand);
 
 /// A row-major shape as Halide buffer sizes (innermost first), with -1
 /// replaced by `batch`.

@@ -52,8 +52,7 @@ namespace {
 class HandScheduler {
 public:
   HandScheduler(LoweredKernel &kernel, const ScheduleOptions &options)
-      : kernel(kernel), target(options.target),
-        batch(options.batchEstimate) {}
+      : kernel(kernel), target(options.target), batch(options.batchEstimate) {}
 
   void run();
 
@@ -80,7 +79,8 @@ private:
   void schedulePointwise(const Stage &stage);
   void scheduleReduction(const Stage &stage);
   void scheduleTranspose(const Stage &stage);
-  void scheduleMatMul(const Stage &root, const std::vector<const Stage *> &accs);
+  void scheduleMatMul(const Stage &root,
+                      const std::vector<const Stage *> &accs);
 };
 } // namespace
 
@@ -132,10 +132,11 @@ void HandScheduler::schedulePointwise(const Stage &stage) {
   f.vectorize(args[0], vec, TailStrategy::GuardWithIf);
   if (elements >= kParallelElements) {
     // Blocks of outer rows of about 4K elements each.
-    int64_t row = elements / std::max<int64_t>(1, stage.shape[0] < 0
-                                                      ? batch
-                                                      : stage.shape[0]);
-    int block = static_cast<int>(std::max<int64_t>(1, 4096 / std::max<int64_t>(1, row)));
+    int64_t row =
+        elements /
+        std::max<int64_t>(1, stage.shape[0] < 0 ? batch : stage.shape[0]);
+    int block = static_cast<int>(
+        std::max<int64_t>(1, 4096 / std::max<int64_t>(1, row)));
     Var outer = args.back(), o(outer.name() + "_o"), i(outer.name() + "_i");
     f.split(outer, o, i, block, TailStrategy::GuardWithIf).parallel(o);
   }
@@ -190,7 +191,8 @@ void HandScheduler::scheduleMatMul(const Stage &root,
   Halide::Type type = accs.front()->func.output_types()[0];
   int vec = getVectorSize(type);
   int registers = target.has_feature(Halide::Target::AVX512) ? 32 : 16;
-  int tileRows = std::min(kMaxTileRows, (registers - kTileVectors - 2) / kTileVectors);
+  int tileRows =
+      std::min(kMaxTileRows, (registers - kTileVectors - 2) / kTileVectors);
   int tileVectors = kTileVectors;
   // Columns are static; a narrow result (logits) is one short vector.
   int64_t cols = root.shape[1];

@@ -49,9 +49,15 @@ static Halide::Buffer<> makeConstantBuffer(DenseElementsAttr attr,
       int64_t x = type.is_bool() || type.is_uint() ? v.getZExtValue()
                                                    : v.getSExtValue();
       switch (storage.bits()) {
-      case 8: static_cast<uint8_t *>(buffer.data())[i++] = x; break;
-      case 32: static_cast<int32_t *>(buffer.data())[i++] = x; break;
-      default: static_cast<int64_t *>(buffer.data())[i++] = x; break;
+      case 8:
+        static_cast<uint8_t *>(buffer.data())[i++] = x;
+        break;
+      case 32:
+        static_cast<int32_t *>(buffer.data())[i++] = x;
+        break;
+      default:
+        static_cast<int64_t *>(buffer.data())[i++] = x;
+        break;
       }
     }
   }
@@ -59,7 +65,8 @@ static Halide::Buffer<> makeConstantBuffer(DenseElementsAttr attr,
 }
 
 static LogicalResult lowerConstant(Operation *op, Lowering &ctx) {
-  auto attr = llvm::dyn_cast<DenseElementsAttr>(cast<ConstantOp>(op).getValue());
+  auto attr =
+      llvm::dyn_cast<DenseElementsAttr>(cast<ConstantOp>(op).getValue());
   if (!attr)
     return op->emitOpError() << "expected a dense constant";
   Value result = op->getResult(0);
@@ -71,14 +78,15 @@ static LogicalResult lowerConstant(Operation *op, Lowering &ctx) {
       value = Lowering::constant(
           type, attr.getSplatValue<APFloat>().convertToDouble());
     else if (type.is_bool())
-      value = Halide::Internal::make_bool(!attr.getSplatValue<APInt>().isZero());
+      value =
+          Halide::Internal::make_bool(!attr.getSplatValue<APInt>().isZero());
     else
       value = Halide::Internal::make_const(
-          type, type.is_uint()
-                    ? static_cast<int64_t>(attr.getSplatValue<APInt>().getZExtValue())
-                    : attr.getSplatValue<APInt>().getSExtValue());
-    ctx.bindPointwise(op, [&](const Index &) { return value; },
-                      StageKind::Constant);
+          type, type.is_uint() ? static_cast<int64_t>(
+                                     attr.getSplatValue<APInt>().getZExtValue())
+                               : attr.getSplatValue<APInt>().getSExtValue());
+    ctx.bindPointwise(
+        op, [&](const Index &) { return value; }, StageKind::Constant);
     return success();
   }
   std::string name = ctx.getName(op);
@@ -133,8 +141,8 @@ static Expr power(Expr a, Expr b) {
     return Halide::pow(a, b);
   // Halide's pow is floating-point only: go through f64 for integers.
   Halide::Type t = a.type();
-  return Halide::cast(t, Halide::pow(Halide::cast<double>(a),
-                                     Halide::cast<double>(b)));
+  return Halide::cast(
+      t, Halide::pow(Halide::cast<double>(a), Halide::cast<double>(b)));
 }
 
 //===----------------------------------------------------------------------===//

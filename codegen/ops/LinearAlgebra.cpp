@@ -36,8 +36,8 @@ static LogicalResult lowerMatMul(Operation *op, Lowering &ctx) {
   // columns are never stored); where a tile is provably inside, the
   // simplifier removes the clamp.
   Expr rows = a.extents[0], cols = b.extents[1];
-  acc(j, i) += a.at({Halide::min(i, rows - 1), k}) *
-               b.at({k, Halide::min(j, cols - 1)});
+  acc(j, i) +=
+      a.at({Halide::min(i, rows - 1), k}) * b.at({k, Halide::min(j, cols - 1)});
   ctx.addStage(acc, StageKind::MatMulAcc, ctx.getOperandFuncs(op),
                Lowering::getShape(result));
 

@@ -62,12 +62,14 @@ public:
   Halide::Expr getExtent(int64_t dim) const;
   std::vector<Halide::Expr> getExtents(const std::vector<int64_t> &shape) const;
   /// The product of the extents of `axes` of `t`.
-  static Halide::Expr getCount(const Tensor &t, const std::vector<int64_t> &axes);
+  static Halide::Expr getCount(const Tensor &t,
+                               const std::vector<int64_t> &axes);
   Halide::Expr getBatch() const { return batch; }
 
   //===--- Funcs ----------------------------------------------------------===//
   /// `<mnemonic>_<position>[_<suffix>]`: the name of an op's Func.
-  std::string getName(mlir::Operation *op, const std::string &suffix = "") const;
+  std::string getName(mlir::Operation *op,
+                      const std::string &suffix = "") const;
   /// Fresh pure Vars for a Func of the given rank, row-major.
   static std::vector<Halide::Var> makeVars(size_t rank);
   static Index toIndex(const std::vector<Halide::Var> &vars);

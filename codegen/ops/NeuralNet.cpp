@@ -57,9 +57,10 @@ static LogSumExp defineLogSumExp(Lowering &ctx, const Tensor &x, size_t axis,
       innermost;
   LogSumExp lse{tensor(max, rowShape), {}, {}};
 
-  Halide::Func exp = ctx.definePure(name + "_exp", x.shape, [&](const Index &i) {
-    return Halide::exp(x.at(i) - lse.max.at(dropAxis(i, axis)));
-  });
+  Halide::Func exp =
+      ctx.definePure(name + "_exp", x.shape, [&](const Index &i) {
+        return Halide::exp(x.at(i) - lse.max.at(dropAxis(i, axis)));
+      });
   ctx.addStage(exp, StageKind::Pointwise, {x.func, max}, x.shape);
   lse.exp = tensor(exp, x.shape);
 
@@ -81,12 +82,13 @@ static LogicalResult lowerSoftmax(Operation *op, Lowering &ctx, bool log) {
   Tensor x = ctx.get(op->getOperand(0));
   size_t axis = op->getAttrOfType<IntegerAttr>("axis").getInt();
   LogSumExp lse = defineLogSumExp(ctx, x, axis, ctx.getName(op));
-  Halide::Func f = ctx.definePure(ctx.getName(op), x.shape, [&](const Index &i) {
-    Index row = dropAxis(i, axis);
-    if (log)
-      return x.at(i) - lse.max.at(row) - Halide::log(lse.sum.at(row));
-    return lse.exp.at(i) / lse.sum.at(row);
-  });
+  Halide::Func f =
+      ctx.definePure(ctx.getName(op), x.shape, [&](const Index &i) {
+        Index row = dropAxis(i, axis);
+        if (log)
+          return x.at(i) - lse.max.at(row) - Halide::log(lse.sum.at(row));
+        return lse.exp.at(i) / lse.sum.at(row);
+      });
   ctx.bind(op->getResult(0), f, StageKind::Pointwise,
            {x.func, lse.max.func, lse.exp.func, lse.sum.func});
   return success();
@@ -96,8 +98,8 @@ static LogicalResult lowerOneHot(Operation *op, Lowering &ctx) {
   Tensor labels = ctx.get(op->getOperand(0));
   ctx.bindPointwise(op, [&](const Index &i) {
     Index at(i.begin(), i.end() - 1);
-    Expr hit = Halide::cast<int64_t>(labels.at(at)) ==
-               Halide::cast<int64_t>(i.back());
+    Expr hit =
+        Halide::cast<int64_t>(labels.at(at)) == Halide::cast<int64_t>(i.back());
     return Halide::select(hit, 1, 0);
   });
   return success();
@@ -126,8 +128,8 @@ static void bindMean(Operation *op, Lowering &ctx, const Tensor &terms) {
       at.push_back(r[terms.rank() - 1 - a]);
     total() += terms.at(at);
   }
-  ctx.addStage(total, StageKind::Reduction, {terms.func}, {})
-      .reducesInnermost = true;
+  ctx.addStage(total, StageKind::Reduction, {terms.func}, {}).reducesInnermost =
+      true;
   std::vector<int64_t> all;
   for (size_t a = 0; a < terms.rank(); ++a)
     all.push_back(a);
@@ -193,19 +195,20 @@ static LogicalResult lowerAccuracy(Operation *op, Lowering &ctx) {
 static LogicalResult lowerMse(Operation *op, Lowering &ctx) {
   Tensor p = ctx.get(op->getOperand(0));
   Tensor t = ctx.get(op->getOperand(1));
-  Halide::Func sq = ctx.definePure(ctx.getName(op, "sq"), p.shape,
-                                   [&](const Index &i) {
-                                     Expr d = p.at(i) - t.at(i);
-                                     return d * d;
-                                   });
+  Halide::Func sq =
+      ctx.definePure(ctx.getName(op, "sq"), p.shape, [&](const Index &i) {
+        Expr d = p.at(i) - t.at(i);
+        return d * d;
+      });
   ctx.addStage(sq, StageKind::Pointwise, {p.func, t.func}, p.shape);
   bindMean(op, ctx, Tensor{sq, p.type, p.shape, p.extents});
   return success();
 }
 
 void ::fm::lowering::registerNeuralNetLowerings(LoweringTable &table) {
-  table.add<SoftmaxOp>(
-      [](Operation *op, Lowering &ctx) { return lowerSoftmax(op, ctx, false); });
+  table.add<SoftmaxOp>([](Operation *op, Lowering &ctx) {
+    return lowerSoftmax(op, ctx, false);
+  });
   table.add<LogSoftmaxOp>(
       [](Operation *op, Lowering &ctx) { return lowerSoftmax(op, ctx, true); });
   table.add<OneHotOp>(lowerOneHot);

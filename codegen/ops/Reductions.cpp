@@ -69,7 +69,8 @@ static LogicalResult lowerReduce(Operation *op, Lowering &ctx, bool mean) {
         .reducesInnermost = innermost;
     return success();
   }
-  Halide::Func sum = defineSum(x, axes, keepdims, shape, ctx.getName(op, "sum"));
+  Halide::Func sum =
+      defineSum(x, axes, keepdims, shape, ctx.getName(op, "sum"));
   ctx.addStage(sum, StageKind::Reduction, {x.func}, shape).reducesInnermost =
       innermost;
   Expr count = Lowering::getCount(x, axes);

@@ -81,16 +81,16 @@ static LogicalResult lowerTranspose(Operation *op, Lowering &ctx) {
 static LogicalResult lowerBroadcastTo(Operation *op, Lowering &ctx) {
   Tensor x = ctx.get(op->getOperand(0));
   std::vector<int64_t> shape = Lowering::getShape(op->getResult(0));
-  ctx.bindPointwise(op, [&](const Index &i) {
-    return Lowering::readBroadcast(x, shape, i);
-  });
+  ctx.bindPointwise(
+      op, [&](const Index &i) { return Lowering::readBroadcast(x, shape, i); });
   return success();
 }
 
 static LogicalResult lowerSize(Operation *op, Lowering &ctx) {
   Tensor x = ctx.get(op->getOperand(0));
   ArrayRef<int64_t> axes = cast<SizeOp>(op).getAxes();
-  Expr count = Lowering::getCount(x, std::vector<int64_t>(axes.begin(), axes.end()));
+  Expr count =
+      Lowering::getCount(x, std::vector<int64_t>(axes.begin(), axes.end()));
   ctx.bindPointwise(op, [&](const Index &) { return count; });
   return success();
 }

@@ -23,7 +23,8 @@ namespace cl = llvm::cl;
 
 static cl::opt<std::string> input(cl::Positional, cl::desc("<input .mlir>"),
                                   cl::init("-"));
-static cl::opt<std::string> outDir("o", cl::desc("output folder"), cl::init(""));
+static cl::opt<std::string> outDir("o", cl::desc("output folder"),
+                                   cl::init(""));
 static cl::opt<bool> shared("shared", cl::desc("also link libMODEL.so"));
 static cl::opt<std::string> emit("emit", cl::desc("lib or halide"),
                                  cl::init("lib"));

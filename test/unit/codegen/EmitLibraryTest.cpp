@@ -103,9 +103,11 @@ TEST(EmitLibraryTest, TinyModel) {
   bool keep = std::getenv("FM_TEST_KEEP") != nullptr;
   options.keepObjects = keep;
   std::string error;
-  ASSERT_TRUE(mlir::succeeded(emitModelLibrary(*parsed->module, options, error)))
+  ASSERT_TRUE(
+      mlir::succeeded(emitModelLibrary(*parsed->module, options, error)))
       << error;
-  for (const char *file : {"libTiny.a", "libTiny.so", "Tiny.h", "fm_model_desc.h"})
+  for (const char *file :
+       {"libTiny.a", "libTiny.so", "Tiny.h", "fm_model_desc.h"})
     EXPECT_TRUE(llvm::sys::fs::exists(dir + "/" + file)) << file;
 
   void *lib = dlopen((dir + "/libTiny.so").c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -167,9 +169,10 @@ TEST(EmitLibraryTest, TinyModel) {
 
   // A C program links the static library.
   std::string main = dir + "/main.c";
-  std::ofstream(main) << "#include \"Tiny.h\"\n#include <stdio.h>\n"
-                         "int main(void) { printf(\"%d\", fm_model_Tiny()->num_kernels); "
-                         "return fm_model_Tiny()->num_kernels == 2 ? 0 : 1; }\n";
+  std::ofstream(main)
+      << "#include \"Tiny.h\"\n#include <stdio.h>\n"
+         "int main(void) { printf(\"%d\", fm_model_Tiny()->num_kernels); "
+         "return fm_model_Tiny()->num_kernels == 2 ? 0 : 1; }\n";
   std::string cmd = "cc -o " + dir + "/main " + main + " -I" + dir + " " + dir +
                     "/libTiny.a -lpthread -ldl -lm && " + dir + "/main";
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
@@ -187,8 +190,9 @@ TEST(EmitLibraryTest, EmitHalide) {
   EmitOptions options;
   ASSERT_TRUE(mlir::succeeded(emitHalide(*parsed->module, os, options, error)))
       << error;
-  EXPECT_NE(text.find("@k0 -> fm_Tiny_k0_argv(arg0: f32[N, 3], arg1: f32[3, 2]"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("@k0 -> fm_Tiny_k0_argv(arg0: f32[N, 3], arg1: f32[3, 2]"),
+      std::string::npos)
       << text;
   EXPECT_NE(text.find("produce matmul_0"), std::string::npos) << text;
   EXPECT_NE(text.find("arg2: float scalar"), std::string::npos);
@@ -199,10 +203,11 @@ static std::string planDiagnostics(const std::string &source) {
   auto parsed = parseModule(source);
   EXPECT_TRUE(parsed);
   std::string messages;
-  mlir::ScopedDiagnosticHandler handler(&parsed->context, [&](mlir::Diagnostic &d) {
-    messages += d.str() + "\n";
-    return mlir::success();
-  });
+  mlir::ScopedDiagnosticHandler handler(&parsed->context,
+                                        [&](mlir::Diagnostic &d) {
+                                          messages += d.str() + "\n";
+                                          return mlir::success();
+                                        });
   ModelPlan plan;
   EXPECT_TRUE(mlir::failed(planModel(*parsed->module, plan)));
   return messages;
@@ -213,18 +218,25 @@ TEST(DescriptorTest, RefusesClobberingAValueStillNeeded) {
   std::string src = replaceAll(
       kTiny,
       "    fm.store %w2, @w : tensor<3x2xf32>\n    return %y#1 : tensor<f32>",
-      "    %z:2 = func.call @k0(%x, %w) : (tensor<?x3xf32>, tensor<3x2xf32>) -> (tensor<?x2xf32>, tensor<f32>)\n"
+      "    %z:2 = func.call @k0(%x, %w) : (tensor<?x3xf32>, tensor<3x2xf32>) "
+      "-> (tensor<?x2xf32>, tensor<f32>)\n"
       "    fm.store %w2, @w : tensor<3x2xf32>\n    return %z#1 : tensor<f32>");
-  EXPECT_NE(planDiagnostics(src).find("overwrites @w while its old value is still used"),
+  EXPECT_NE(planDiagnostics(src).find(
+                "overwrites @w while its old value is still used"),
             std::string::npos);
 }
 
 TEST(DescriptorTest, RefusesInPlaceWritesThatAreNotPointwise) {
   // k1 now reads w through a transpose: it cannot write w in place.
-  std::string src = replaceAll(
-      kTiny, "    %w2 = fm.sub %w, %d : tensor<3x2xf32>, tensor<f32> -> tensor<3x2xf32>",
-      "    %t = fm.transpose %w {perm = array<i64: 1, 0>} : tensor<3x2xf32> -> tensor<2x3xf32>\n"
-      "    %u = fm.transpose %t {perm = array<i64: 1, 0>} : tensor<2x3xf32> -> tensor<3x2xf32>\n"
-      "    %w2 = fm.sub %u, %d : tensor<3x2xf32>, tensor<f32> -> tensor<3x2xf32>");
-  EXPECT_NE(planDiagnostics(src).find("does not read it pointwise"), std::string::npos);
+  std::string src = replaceAll(kTiny,
+                               "    %w2 = fm.sub %w, %d : tensor<3x2xf32>, "
+                               "tensor<f32> -> tensor<3x2xf32>",
+                               "    %t = fm.transpose %w {perm = array<i64: 1, "
+                               "0>} : tensor<3x2xf32> -> tensor<2x3xf32>\n"
+                               "    %u = fm.transpose %t {perm = array<i64: 1, "
+                               "0>} : tensor<2x3xf32> -> tensor<3x2xf32>\n"
+                               "    %w2 = fm.sub %u, %d : tensor<3x2xf32>, "
+                               "tensor<f32> -> tensor<3x2xf32>");
+  EXPECT_NE(planDiagnostics(src).find("does not read it pointwise"),
+            std::string::npos);
 }

@@ -99,7 +99,8 @@ Host fm::test::zipHost(const Host &a, const Host &b,
   Host out(broadcastShape(a.shape, b.shape));
   int64_t i = 0;
   for (const std::vector<int64_t> &index : allIndices(out.shape))
-    out[i++] = fn(a.atBroadcast(out.shape, index), b.atBroadcast(out.shape, index));
+    out[i++] =
+        fn(a.atBroadcast(out.shape, index), b.atBroadcast(out.shape, index));
   return out;
 }
 

@@ -53,7 +53,8 @@ int main(int argc, char **argv) {
   if (!parsed)
     return 1;
   std::mt19937 rng(0);
-  for (const char *name : {"matmul", "dense_relu", "grad_input", "grad_weight"}) {
+  for (const char *name :
+       {"matmul", "dense_relu", "grad_input", "grad_weight"}) {
     if (only && std::string(only) != name)
       continue;
     mlir::func::FuncOp func = parsed->lookup(name);
@@ -92,9 +93,10 @@ int main(int argc, char **argv) {
     std::sort(seconds.begin(), seconds.end());
     double median = seconds[seconds.size() / 2];
     double flops = 2.0 * batch * 784 * 256;
-    std::printf("%-12s batch %3d threads %d: %8.1f us  %6.1f GFLOP/s (best %6.1f)\n",
-                name, batch, threads, median * 1e6, flops / median * 1e-9,
-                flops / seconds.front() * 1e-9);
+    std::printf(
+        "%-12s batch %3d threads %d: %8.1f us  %6.1f GFLOP/s (best %6.1f)\n",
+        name, batch, threads, median * 1e6, flops / median * 1e-9,
+        flops / seconds.front() * 1e-9);
   }
   return 0;
 }

@@ -99,7 +99,8 @@ TEST_P(ScheduleTest, HandMatchesRoot) {
   std::mt19937 rng(7);
   for (int batch : {1, 3, 64, 65}) {
     SCOPED_TRACE("batch " + std::to_string(batch));
-    std::vector<Halide::Buffer<>> args = randomArgs(hand->getKernel(), batch, rng);
+    std::vector<Halide::Buffer<>> args =
+        randomArgs(hand->getKernel(), batch, rng);
     std::vector<Host> expected = runKernel(*root, args, batch);
     std::vector<Host> actual = runKernel(*hand, args, batch);
     ASSERT_EQ(actual.size(), expected.size());

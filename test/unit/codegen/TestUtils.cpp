@@ -113,15 +113,13 @@ Host fm::test::randomInts(std::vector<int64_t> shape, std::mt19937 &rng,
 // Buffers
 //===----------------------------------------------------------------------===//
 
-template <typename T>
-static void fill(Halide::Buffer<> &b, const Host &h) {
+template <typename T> static void fill(Halide::Buffer<> &b, const Host &h) {
   T *p = static_cast<T *>(b.data());
   for (int64_t i = 0; i < h.size(); ++i)
     p[i] = static_cast<T>(h[i]);
 }
 
-template <typename T>
-static void read(const Halide::Buffer<> &b, Host &h) {
+template <typename T> static void read(const Halide::Buffer<> &b, Host &h) {
   const T *p = static_cast<const T *>(b.data());
   for (int64_t i = 0; i < h.size(); ++i)
     h[i] = static_cast<double>(p[i]);
@@ -130,12 +128,18 @@ static void read(const Halide::Buffer<> &b, Host &h) {
 Halide::Buffer<> fm::test::toBuffer(const Host &h, Halide::Type t) {
   std::vector<int> sizes(h.shape.rbegin(), h.shape.rend());
   Halide::Buffer<> b(t, sizes);
-  if (t == Halide::Float(32)) fill<float>(b, h);
-  else if (t == Halide::Float(64)) fill<double>(b, h);
-  else if (t == Halide::Int(32)) fill<int32_t>(b, h);
-  else if (t == Halide::Int(64)) fill<int64_t>(b, h);
-  else if (t == Halide::UInt(8)) fill<uint8_t>(b, h);
-  else ADD_FAILURE() << "unsupported buffer type";
+  if (t == Halide::Float(32))
+    fill<float>(b, h);
+  else if (t == Halide::Float(64))
+    fill<double>(b, h);
+  else if (t == Halide::Int(32))
+    fill<int32_t>(b, h);
+  else if (t == Halide::Int(64))
+    fill<int64_t>(b, h);
+  else if (t == Halide::UInt(8))
+    fill<uint8_t>(b, h);
+  else
+    ADD_FAILURE() << "unsupported buffer type";
   return b;
 }
 
@@ -151,17 +155,24 @@ Host fm::test::fromBuffer(const Halide::Buffer<> &b) {
     shape.push_back(b.dim(d).extent());
   Host h(shape);
   Halide::Type t = b.type();
-  if (t == Halide::Float(32)) read<float>(b, h);
-  else if (t == Halide::Float(64)) read<double>(b, h);
-  else if (t == Halide::Int(32)) read<int32_t>(b, h);
-  else if (t == Halide::Int(64)) read<int64_t>(b, h);
-  else if (t == Halide::UInt(8)) read<uint8_t>(b, h);
-  else ADD_FAILURE() << "unsupported buffer type";
+  if (t == Halide::Float(32))
+    read<float>(b, h);
+  else if (t == Halide::Float(64))
+    read<double>(b, h);
+  else if (t == Halide::Int(32))
+    read<int32_t>(b, h);
+  else if (t == Halide::Int(64))
+    read<int64_t>(b, h);
+  else if (t == Halide::UInt(8))
+    read<uint8_t>(b, h);
+  else
+    ADD_FAILURE() << "unsupported buffer type";
   return h;
 }
 
 std::vector<Halide::Buffer<>> fm::test::randomArgs(const LoweredKernel &kernel,
-                                                   int batch, std::mt19937 &rng) {
+                                                   int batch,
+                                                   std::mt19937 &rng) {
   std::vector<Halide::Buffer<>> args;
   for (const KernelArg &arg : kernel.args) {
     if (arg.isScalar) {
