@@ -15,6 +15,8 @@
 //   fmc model.fm --emit=grad       ... with the backward graph
 //   fmc model.fm --emit=optimized  ... with the optimizer's update
 //   fmc model.fm --emit=fm         ... grouped into kernels (the final fm IR)
+//   fmc model.fm --emit=halide     each kernel as a scheduled Halide pipeline
+//   fmc model.fm -o DIR [--shared] DIR/libMODEL.a, DIR/MODEL.h (and .so)
 //
 // Errors go to stderr and make fmc exit with status 1.
 //
@@ -24,6 +26,7 @@
 #include "frontend/Diagnostics.h"
 #include "frontend/MLIRGen.h"
 #include "frontend/Parser.h"
+#include "codegen/EmitLibrary.h"
 #include "ir/FmDialect.h"
 #include "passes/Passes.h"
 
@@ -55,6 +58,7 @@ enum class Action {
   DumpGrad,      ///< print after autodiff
   DumpOptimized, ///< print after the optimizer update
   DumpKernels,   ///< print the outlined kernels (the final fm IR)
+  DumpHalide,    ///< print each kernel's Halide pipeline
 };
 } // namespace
 
@@ -68,7 +72,22 @@ static cl::opt<Action> emitAction(
                clEnumValN(Action::DumpOptimized, "optimized",
                           "print after the optimizer update"),
                clEnumValN(Action::DumpKernels, "fm",
-                          "print the final fm IR, grouped into kernels")));
+                          "print the final fm IR, grouped into kernels"),
+               clEnumValN(Action::DumpHalide, "halide",
+                          "print each kernel's scheduled Halide pipeline")));
+
+static cl::opt<std::string>
+    outputDir("o", cl::desc("Write the model library to this folder"),
+              cl::value_desc("dir"), cl::init(""));
+static cl::opt<bool> emitShared("shared",
+                                cl::desc("Also link libMODEL.so (for fmrun)"));
+static cl::opt<std::string>
+    target("target", cl::desc("Halide target (default: host; e.g. host-cuda)"),
+           cl::init("host"));
+static cl::opt<std::string>
+    schedule("schedule",
+             cl::desc("Kernel schedules: hand (default) or root (unscheduled reference)"),
+             cl::init("hand"));
 
 static cl::opt<std::string>
     modelName("model", cl::desc("The model to compile (default: the file's only one)"),
@@ -141,6 +160,27 @@ int main(int argc, char **argv) {
   if (emitAction >= Action::DumpSteps && emitAction <= Action::DumpKernels) {
     ir->print(llvm::outs());
     return 0;
+  }
+
+  // Codegen: kernels -> Halide pipelines -> the model library.
+  fm::EmitOptions emitOptions;
+  emitOptions.outDir = outputDir;
+  emitOptions.shared = emitShared;
+  emitOptions.target = target;
+  emitOptions.schedule = schedule;
+  std::string error;
+  if (emitAction == Action::DumpHalide) {
+    if (mlir::failed(fm::emitHalide(*ir, llvm::outs(), emitOptions, error))) {
+      llvm::WithColor::error(llvm::errs(), "fmc") << error << "\n";
+      return 1;
+    }
+    return 0;
+  }
+  if (outputDir.empty())
+    return 0; // checked only
+  if (mlir::failed(fm::emitModelLibrary(*ir, emitOptions, error))) {
+    llvm::WithColor::error(llvm::errs(), "fmc") << error << "\n";
+    return 1;
   }
   return 0;
 }
