@@ -152,14 +152,14 @@ Stage &Lowering::bind(Value result, Halide::Func f, StageKind kind,
   return addStage(f, kind, std::move(producers), shape);
 }
 
-void Lowering::bindPointwise(Operation *op, const ElementFn &fn,
-                             StageKind kind) {
+Stage &Lowering::bindPointwise(Operation *op, const ElementFn &fn,
+                               StageKind kind) {
   Value result = op->getResult(0);
   Halide::Type type = getElementType(result);
   Halide::Func f =
       definePure(getName(op), getShape(result),
                  [&](const Index &i) { return convert(fn(i), type); });
-  bind(result, f, kind);
+  return bind(result, f, kind);
 }
 
 Halide::Expr Lowering::readBroadcast(const Tensor &operand,

@@ -43,6 +43,7 @@ enum class StageKind {
   Constant,  ///< a constant tensor
   Pointwise, ///< elementwise, broadcasts, reshapes, scalars from extents
   Transpose, ///< a permutation of axes (strided reads)
+  Reshape,   ///< the same elements under another shape
   MatMulAcc, ///< the accumulating reduction of a matmul
   MatMul,    ///< the pure result of a matmul, reading its accumulator
   Reduction, ///< any other Func with an update definition (sums, max, argmax)
@@ -58,6 +59,10 @@ struct Stage {
   /// For reductions: true if the reduced axes include the input's
   /// innermost one, so the pure innermost dimension is not unit-stride.
   bool reducesInnermost = false;
+  /// For reshapes: a run of innermost elements that is contiguous in both
+  /// shapes (the gcd of their innermost extents); vectors that stay
+  /// within such runs read densely. 0 if unknown.
+  int64_t contiguousRun = 0;
 };
 
 /// One argument of a kernel, in argv order.

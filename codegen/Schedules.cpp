@@ -3,16 +3,20 @@
 // This file implements the hand-written CPU schedule, one rule per anchor
 // kind, and the all-root reference schedule.
 //
-//  - matmul: the result is tiled TILE_ROWS x (TILE_VECTORS * vector
-//    width); tiles are fused into one parallel loop. A tile of the
-//    accumulator is computed at each tile, its extent bound so that it
-//    lives in registers (unrolled rows x vectors), with k outermost. If
-//    the result feeds a single pointwise chain ending in a materialised
-//    Func (an output, say `relu(x @ w + b)`), the chain is inlined and
-//    the tiling is applied to that Func instead: bias and activation run
+//  - matmul: the result is tiled rows x (2 vectors) columns, column
+//    strips outermost (a strip of B stays in cache while the row tiles
+//    stream past it), strips in parallel (row tiles when there are fewer
+//    than 4 strips). A tile of the accumulator is computed in each tile
+//    with k outermost; its extent is bound to the whole tile so the
+//    unrolled accumulators live in registers (the algorithm clamps its
+//    reads, so tiles past the edges read valid data and store nothing).
+//    If the result feeds a single pointwise chain ending in a
+//    materialised Func (an output, say `relu(x @ w + b)`), the chain is
+//    inlined and the tiling applied to that Func: bias and activation run
 //    on the tile while it is in registers. Operands that are not kernel
 //    arguments (transposes, reshapes, pointwise results) are computed at
-//    root first, so the inner loop reads dense rows.
+//    root first, so the inner loop reads dense rows once per strip.
+//  - transposes that are materialised: square blocks of vector width.
 //  - reductions: compute_root; vectorised over the innermost kept axis
 //    when the reduced axes are outer ones (bias gradients), parallel over
 //    the outermost kept axis when the result is large.
@@ -129,7 +133,16 @@ void HandScheduler::schedulePointwise(const Stage &stage) {
     }
     return;
   }
-  f.vectorize(args[0], vec, TailStrategy::GuardWithIf);
+  int64_t run = stage.contiguousRun;
+  if (stage.kind == StageKind::Reshape && run >= 4 && run % vec != 0) {
+    // Vectors within runs that are contiguous in the input too: dense
+    // loads instead of gathers ([N, 1, 28, 28] -> [N, 784]: runs of 28).
+    Var o(args[0].name() + "_o"), i(args[0].name() + "_i");
+    f.split(args[0], o, i, static_cast<int>(run), TailStrategy::GuardWithIf)
+        .vectorize(i);
+  } else {
+    f.vectorize(args[0], vec, TailStrategy::GuardWithIf);
+  }
   if (elements >= kParallelElements) {
     // Blocks of outer rows of about 4K elements each.
     int64_t row =

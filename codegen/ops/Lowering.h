@@ -90,8 +90,8 @@ public:
   Stage &bind(mlir::Value result, Halide::Func f, StageKind kind,
               std::vector<Halide::Func> producers = {});
   /// Shorthand: defines and binds a pointwise result of `op`.
-  void bindPointwise(mlir::Operation *op, const ElementFn &fn,
-                     StageKind kind = StageKind::Pointwise);
+  Stage &bindPointwise(mlir::Operation *op, const ElementFn &fn,
+                       StageKind kind = StageKind::Pointwise);
   /// The producers of `op`: the Funcs of its tensor operands.
   std::vector<Halide::Func> getOperandFuncs(mlir::Operation *op) const;
 

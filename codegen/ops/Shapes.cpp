@@ -10,9 +10,12 @@
 
 #include "ir/FmDialect.h"
 
+#include <numeric>
+
 using namespace ::fm::lowering;
 using namespace mlir;
 using namespace mlir::fm;
+using ::fm::Stage;
 using ::fm::StageKind;
 using Halide::Expr;
 
@@ -40,22 +43,27 @@ static LogicalResult lowerReshape(Operation *op, Lowering &ctx) {
   size_t lead = !out.empty() && out[0] < 0 ? 1 : 0;
   std::vector<int64_t> outStrides = staticStrides(out, lead);
   std::vector<int64_t> inStrides = staticStrides(x.shape, lead);
-  ctx.bindPointwise(op, [&](const Index &i) {
-    Expr flat = 0;
-    for (size_t a = lead; a < out.size(); ++a)
-      flat = flat + i[a] * static_cast<int>(outStrides[a]);
-    Index at;
-    if (lead)
-      at.push_back(i[0]);
-    for (size_t b = lead; b < x.rank(); ++b) {
-      Expr coord = flat / static_cast<int>(inStrides[b]);
-      // The first static axis needs no wrap-around: flat is in range.
-      if (b > lead)
-        coord = coord % static_cast<int>(x.shape[b]);
-      at.push_back(coord);
-    }
-    return x.at(at);
-  });
+  Stage &stage = ctx.bindPointwise(
+      op,
+      [&](const Index &i) {
+        Expr flat = 0;
+        for (size_t a = lead; a < out.size(); ++a)
+          flat = flat + i[a] * static_cast<int>(outStrides[a]);
+        Index at;
+        if (lead)
+          at.push_back(i[0]);
+        for (size_t b = lead; b < x.rank(); ++b) {
+          Expr coord = flat / static_cast<int>(inStrides[b]);
+          // The first static axis needs no wrap-around: flat is in range.
+          if (b > lead)
+            coord = coord % static_cast<int>(x.shape[b]);
+          at.push_back(coord);
+        }
+        return x.at(at);
+      },
+      StageKind::Reshape);
+  if (!out.empty() && !x.shape.empty() && out.back() > 0 && x.shape.back() > 0)
+    stage.contiguousRun = std::gcd(out.back(), x.shape.back());
   return success();
 }
 
