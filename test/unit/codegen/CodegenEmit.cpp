@@ -32,6 +32,8 @@ static cl::opt<std::string> schedule("schedule", cl::desc("hand or root"),
                                      cl::init("hand"));
 static cl::opt<std::string> target("target", cl::desc("Halide target"),
                                    cl::init("host"));
+static cl::opt<unsigned> jobs("jobs", cl::desc("kernels compiled at once"),
+                              cl::init(0));
 static cl::opt<bool> keep("keep-objects", cl::desc("keep kernel objects"));
 
 int main(int argc, char **argv) {
@@ -49,6 +51,7 @@ int main(int argc, char **argv) {
   options.schedule = schedule;
   options.target = target;
   options.keepObjects = keep;
+  options.jobs = jobs;
   std::string error;
   mlir::LogicalResult result =
       emit == "halide" ? fm::emitHalide(*module, llvm::outs(), options, error)
