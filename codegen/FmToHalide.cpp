@@ -372,6 +372,8 @@ LogicalResult lowerKernel(func::FuncOp kernel, LoweredKernel &out,
   out.name = name.empty() ? kernel.getSymName().str() : name;
   if (kernel.getBody().getBlocks().size() != 1)
     return kernel.emitOpError() << "expected a kernel of one block";
+  if (kernel.getNumResults() == 0)
+    return kernel.emitOpError() << "expected a kernel with results";
   try {
     for (BlockArgument arg : kernel.getArguments())
       if (!isSupportedTensor(arg.getType()))
