@@ -679,6 +679,7 @@ mlir::OwningOpRef<mlir::ModuleOp> MLIRGenImpl::run(const MLIRGenOptions &options
   module->setAttr("fm.source", b.getStringAttr(ast.getFileName()));
   bool ok = genModel(*model);
   ok &= lowerTrainBlock(*this, module, ast.lookupTrain(model->getName()),
+                        options.overrides,
                         ast.getFileName());
   for (const auto &def : ast)
     if (auto *t = llvm::dyn_cast<TrainAST>(def.get()))

@@ -21,6 +21,9 @@ struct MLIRGenOptions {
   /// The model to compile; empty: the file's only model (or the one with a
   /// train block).
   std::string modelName;
+  /// Entries that override the model's train block (`fmc --set`), applied
+  /// after it.
+  const TrainAST *overrides = nullptr;
 };
 
 /// Lowers `module` to the fm dialect. Every error (unknown names and ops,

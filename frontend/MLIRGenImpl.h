@@ -176,7 +176,8 @@ private:
 /// Lowers the train block for `model` into module attributes `fm.train`
 /// (the descriptor's JSON) and `fm.optimizer` (MLIRGenTrain.cpp).
 bool lowerTrainBlock(MLIRGenImpl &gen, mlir::ModuleOp module,
-                     const TrainAST *train, llvm::StringRef sourceFile);
+                     const TrainAST *train, const TrainAST *overrides,
+                     llvm::StringRef sourceFile);
 
 } // namespace fm
 

@@ -177,7 +177,8 @@ static std::string jsonNumber(double v) {
 }
 
 bool fm::lowerTrainBlock(MLIRGenImpl &gen, mlir::ModuleOp module,
-                         const TrainAST *train, llvm::StringRef sourceFile) {
+                         const TrainAST *train, const TrainAST *overrides,
+                         llvm::StringRef sourceFile) {
   llvm::SmallString<256> dir(sourceFile);
   llvm::sys::path::remove_filename(dir);
   if (dir.empty())
@@ -196,8 +197,14 @@ bool fm::lowerTrainBlock(MLIRGenImpl &gen, mlir::ModuleOp module,
                                        {"weight_decay", 0}};
   bool nesterov = false;
 
-  if (train) {
-    for (const TrainEntryAST &entry : train->getEntries()) {
+  std::vector<const TrainEntryAST *> entries;
+  for (const TrainAST *block : {train, overrides})
+    if (block)
+      for (const TrainEntryAST &entry : block->getEntries())
+        entries.push_back(&entry); // later entries win
+  {
+    for (const TrainEntryAST *entryPtr : entries) {
+      const TrainEntryAST &entry = *entryPtr;
       Term v = tl.eval(*entry.value);
       if (!v.ok())
         continue;

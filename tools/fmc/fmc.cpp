@@ -76,6 +76,10 @@ static cl::opt<Action> emitAction(
                clEnumValN(Action::DumpHalide, "halide",
                           "print each kernel's scheduled Halide pipeline")));
 
+static cl::list<std::string> trainOverrides(
+    "set", cl::desc("Override a train key, e.g. --set 'optimizer=sgd(lr=0.1)'"),
+    cl::value_desc("key=value"));
+
 static cl::opt<std::string>
     outputDir("o", cl::desc("Write the model library to this folder"),
               cl::value_desc("dir"), cl::init(""));
@@ -139,6 +143,19 @@ int main(int argc, char **argv) {
   mlir::MLIRContext context;
   fm::MLIRGenOptions genOptions;
   genOptions.modelName = modelName;
+  // `--set key=value` entries are parsed as a train block of their own, so
+  // they are checked exactly like the source's.
+  std::unique_ptr<fm::ModuleAST> overrides;
+  if (!trainOverrides.empty()) {
+    std::string text = "train overrides {\n";
+    for (const std::string &entry : trainOverrides)
+      text += entry + "\n";
+    text += "}\n";
+    overrides = fm::parseSource(text, "<--set>", sourceMgr, diag);
+    if (!overrides)
+      return 1;
+    genOptions.overrides = overrides->lookupTrain("overrides");
+  }
   mlir::OwningOpRef<mlir::ModuleOp> ir =
       fm::mlirGen(context, *module, diag, genOptions);
   if (!ir)

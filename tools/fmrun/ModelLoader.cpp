@@ -92,6 +92,8 @@ static std::vector<std::string> fmcArguments(const std::string &fmc,
     args.insert(args.end(), {"--target", options.target});
   if (!options.schedule.empty())
     args.insert(args.end(), {"--schedule", options.schedule});
+  for (const auto &[key, value] : options.trainKeys)
+    args.insert(args.end(), {"--set", key + "=" + value});
   return args;
 }
 

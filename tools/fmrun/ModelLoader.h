@@ -21,6 +21,9 @@ struct CompileOptions {
   std::string fmc;      // "": $FMC, else the fmc next to this executable
   std::string target;   // passed as --target if set
   std::string schedule; // passed as --schedule if set
+  /// Train keys compiled into the library (`optimizer`, `data`), passed
+  /// to fmc as `--set key=value`.
+  std::vector<std::pair<std::string, std::string>> trainKeys;
   bool verbose = true;  // say on stderr when compiling
 };
 

@@ -46,7 +46,8 @@ const char *kUsage =
     "eval:    --checkpoint FILE --batch N --threads N\n"
     "predict: --checkpoint FILE --count N --threads N\n"
     "bench:   --batch N --steps N --threads N\n"
-    "compile (.fm only): --fmc PATH --target T --schedule S\n";
+    "compile (.fm only): --fmc PATH --target T --schedule S\n"
+    "         --optimizer 'sgd(lr=0.1, momentum=0.9)' --data 'idx(...)'\n";
 
 /// Which flags each command takes; every flag takes a value.
 const std::map<std::string, std::set<std::string>> kFlags = {
@@ -57,6 +58,9 @@ const std::map<std::string, std::set<std::string>> kFlags = {
     {"predict", {"checkpoint", "count", "threads"}},
     {"bench", {"batch", "steps", "threads"}}};
 const std::set<std::string> kCompileFlags = {"fmc", "target", "schedule"};
+/// Train keys whose value is compiled into the library: overriding them
+/// recompiles (through fmc --set), so they need a .fm source.
+const std::set<std::string> kCompiledTrainKeys = {"optimizer", "data"};
 
 struct Args {
   std::string command, model;
@@ -126,7 +130,8 @@ Args parseArgs(int argc, char **argv) {
                          : "unexpected argument '" + positional[2] + "'");
   a.model = positional[1];
   for (const auto &f : a.flags)
-    if (!kFlags.at(a.command).count(f.first) && !kCompileFlags.count(f.first))
+    if (!kFlags.at(a.command).count(f.first) && !kCompileFlags.count(f.first) &&
+        !kCompiledTrainKeys.count(f.first))
       throw UsageError("unknown option '--" + f.first + "' for '" + a.command +
                        "'");
   // Check numbers now, before minutes of compiling or loading data.
@@ -295,6 +300,13 @@ int main(int argc, char **argv) {
     compile.fmc = args.get("fmc");
     compile.target = args.get("target");
     compile.schedule = args.get("schedule");
+    for (const std::string &key : kCompiledTrainKeys)
+      if (args.has(key)) {
+        if (args.model.size() < 3 || args.model.compare(args.model.size() - 3, 3, ".fm") != 0)
+          throw UsageError("--" + key + " is compiled into the model library; "
+                           "give the .fm source to override it");
+        compile.trainKeys.push_back({key, args.get(key)});
+      }
     std::string library = resolveModelLibrary(args.model, compile);
     const fm_model_desc_t *desc = loadModelLibrary(library);
     Model::Options options;
