@@ -205,6 +205,8 @@ const LoweringTable &LoweringTable::get() {
     registerReductionLowerings(t);
     registerNeuralNetLowerings(t);
     registerShapeLowerings(t);
+    registerConvolutionLowerings(t);
+    registerTensorLowerings(t);
     return t;
   }();
   return table;

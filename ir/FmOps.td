@@ -428,4 +428,27 @@ def Fm_MseOp : Fm_Op<"mse", [Pure, InferTypeOpAdaptor, Fm_Grad]> {
   let assemblyFormat = "$prediction `,` $target attr-dict `:` type($prediction) `,` type($target) `->` type($result)";
 }
 
+//===----------------------------------------------------------------------===//
+// Train / evaluation behaviour
+//===----------------------------------------------------------------------===//
+
+def Fm_TrainOrEvalOp : Fm_Op<"train_or_eval", [Pure, AllTypesMatch<["train_value", "eval_value", "result"]>]> {
+  let summary = "a value that differs between training and evaluation";
+  let description = [{
+    `fm-build-steps` resolves it: `train_step` keeps `train_value`,
+    `evaluate` and `predict` keep `eval_value` (dropout, batch norm).
+    ```mlir
+    %y = fm.train_or_eval %dropped, %x : tensor<?x8xf32>
+    ```
+  }];
+  let arguments = (ins Fm_Tensor:$train_value, Fm_Tensor:$eval_value);
+  let results = (outs Fm_Tensor:$result);
+  let assemblyFormat = "$train_value `,` $eval_value attr-dict `:` type($result)";
+}
+
+// Convolution and pooling (FmConvOps.cpp), tensor manipulation and the
+// remaining ops of LANGUAGE.md §8 (FmTensorOps.cpp).
+include "FmConvOps.td"
+include "FmTensorOps.td"
+
 #endif // FM_OPS_TD

@@ -81,6 +81,15 @@ struct BuildStepsPass : fm::impl::BuildStepsPassBase<BuildStepsPass> {
                                    step.getFunctionType().getInputs(),
                                    ValueRange(results).getTypes()));
     step.setAllResultAttrs(resultAttrs);
+    // Training-only behaviour: dropout and batch statistics in train_step,
+    // identity and running statistics (which only training updates) else.
+    bool training = name == "train_step";
+    step.walk([&](TrainOrEvalOp op) {
+      op.replaceAllUsesWith(training ? op.getTrainValue() : op.getEvalValue());
+      op.erase();
+    });
+    if (!training)
+      step.walk([](StoreOp store) { store.erase(); });
     eraseDeadOps(step);
 
     if (keepLabels)

@@ -37,6 +37,9 @@ def BuildStepsPass : Pass<"fm-build-steps", "mlir::ModuleOp"> {
     (inputs -> outputs), `@evaluate` (inputs, labels -> loss, metrics) and
     `@train_step` (the same, marked `fm.differentiate`), drops what each
     does not need, and checks that outputs never depend on labels.
+    `fm.train_or_eval` picks its training value in `train_step` and its
+    evaluation value elsewhere; stores (running statistics) stay in
+    `train_step` only.
   }];
   let dependentDialects = ["mlir::fm::FmDialect"];
 }

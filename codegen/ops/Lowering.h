@@ -135,6 +135,8 @@ void registerLinearAlgebraLowerings(LoweringTable &table);
 void registerReductionLowerings(LoweringTable &table);
 void registerNeuralNetLowerings(LoweringTable &table);
 void registerShapeLowerings(LoweringTable &table);
+void registerConvolutionLowerings(LoweringTable &table);
+void registerTensorLowerings(LoweringTable &table);
 
 } // namespace fm::lowering
 

@@ -34,3 +34,31 @@ func.func @M(%x: tensor<?x3xf32> {fm.input = "x"}, %y: tensor<?x3xf32> {fm.label
   %l = fm.mse %x, %y : tensor<?x3xf32>, tensor<?x3xf32> -> tensor<f32>
   return %l, %d : tensor<f32>, tensor<?x3xf32>
 }
+
+// -----
+
+// train_or_eval: the training value in train_step, the evaluation value
+// elsewhere; stores of running statistics only in train_step.
+module {
+  fm.param @w : tensor<3xf32> {kind = "param", init = "zeros"}
+  fm.param @running : tensor<3xf32> {kind = "state", init = "zeros"}
+  // CHECK-LABEL: func.func @predict
+  // CHECK-NOT: fm.store
+  // CHECK: %[[E:.+]] = fm.neg %arg0
+  // CHECK: return %[[E]]
+  // CHECK-LABEL: func.func @evaluate
+  // CHECK-NOT: fm.store
+  // CHECK-LABEL: func.func @train_step
+  // CHECK: %[[T:.+]] = fm.exp %arg0
+  // CHECK: fm.store %[[T]], @running
+  func.func @M(%x: tensor<3xf32> {fm.input = "x"}) -> (tensor<f32> {fm.role = "loss", fm.name = "loss"}, tensor<3xf32> {fm.role = "output", fm.name = "o"}) attributes {fm.model_fn} {
+    %w = fm.load @w : tensor<3xf32>
+    %t = fm.exp %x : tensor<3xf32> -> tensor<3xf32>
+    %e = fm.neg %x : tensor<3xf32> -> tensor<3xf32>
+    %y = fm.train_or_eval %t, %e : tensor<3xf32>
+    fm.store %t, @running : tensor<3xf32>
+    %p = fm.mul %y, %w : tensor<3xf32>, tensor<3xf32> -> tensor<3xf32>
+    %l = fm.reduce_sum %p {axes = array<i64: 0>} : tensor<3xf32> -> tensor<f32>
+    return %l, %y : tensor<f32>, tensor<3xf32>
+  }
+}
