@@ -16,6 +16,29 @@
 
 using namespace fm;
 
+static std::string jsonString(llvm::StringRef s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    if ((unsigned char)c < 0x20) {
+      char buf[8];
+      snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+static std::string jsonNumber(double v) {
+  std::ostringstream os;
+  os.precision(17);
+  os << v;
+  return os.str();
+}
+
 namespace fm {
 
 /// Settings are compile-time constants: numbers, strings, names and calls
@@ -136,6 +159,128 @@ struct TrainLowering {
     return t.number;
   }
 
+  /// `normalize = [mean, std]`, each a number or a per-channel list.
+  std::string normalize(const Term &v) {
+    auto list = [&](const Term &t, const char *what) -> std::string {
+      if (t.kind == Term::Number)
+        return jsonNumber(t.number);
+      if (t.kind != Term::List || t.items.empty()) {
+        fail(t.loc, std::string("expected a number or a list of numbers for the ") + what);
+        return "";
+      }
+      std::string out = "[";
+      for (auto [i, e] : llvm::enumerate(t.items)) {
+        if (e.kind != Term::Number) {
+          fail(e.loc, std::string("expected a number in the ") + what);
+          return "";
+        }
+        out += (i ? ", " : "") + jsonNumber(e.number);
+      }
+      return out + "]";
+    };
+    if (v.kind != Term::List || v.items.size() != 2) {
+      fail(v.loc, "expected normalize = [mean, std]");
+      return "";
+    }
+    std::string mean = list(v.items[0], "mean"), std = list(v.items[1], "std");
+    if (mean.empty() || std.empty())
+      return "";
+    auto count = [](const Term &t) { return t.kind == Term::List ? t.items.size() : 1; };
+    if (count(v.items[0]) != count(v.items[1])) {
+      fail(v.loc, "expected as many std values as mean values");
+      return "";
+    }
+    auto positive = [](const Term &t) {
+      if (t.kind == Term::Number)
+        return t.number > 0;
+      return llvm::all_of(t.items, [](const Term &e) { return e.number > 0; });
+    };
+    if (!positive(v.items[1])) {
+      fail(v.items[1].loc, "expected std values above 0");
+      return "";
+    }
+    return "{\"mean\": " + mean + ", \"std\": " + std + "}";
+  }
+
+  /// `augment = [flip_horizontal, random_crop(pad)]`.
+  std::string augment(const Term &v) {
+    if (v.kind != Term::List) {
+      fail(v.loc, "expected a list such as [flip_horizontal, random_crop(4)]");
+      return "";
+    }
+    std::string out = "[";
+    for (auto [i, e] : llvm::enumerate(v.items)) {
+      std::map<std::string, Term> a;
+      std::string item;
+      if (e.kind != Term::Call || (e.text != "flip_horizontal" && e.text != "random_crop")) {
+        fail(e.loc, "unknown augmentation; expected flip_horizontal or random_crop(pad)");
+        return "";
+      }
+      if (e.text == "flip_horizontal") {
+        if (!bind(e, {}, a))
+          return "";
+        item = "{\"kind\": \"flip_horizontal\"}";
+      } else {
+        if (!bind(e, {"pad"}, a))
+          return "";
+        if (!a.count("pad")) {
+          fail(e.loc, "expected random_crop(pad)");
+          return "";
+        }
+        auto pad = number(a["pad"], "the crop padding", 0, 1 << 16, true);
+        if (!pad)
+          return "";
+        item = "{\"kind\": \"random_crop\", \"pad\": " + jsonNumber(*pad) + "}";
+      }
+      out += (i ? ", " : "") + item;
+    }
+    return out + "]";
+  }
+
+  /// `lr_schedule = constant | step(every, gamma) | cosine(min=0)`, each
+  /// with an optional `warmup=epochs`.
+  std::string schedule(const Term &v) {
+    std::map<std::string, Term> a;
+    std::string out;
+    if (v.kind == Term::Call && v.text == "constant" && bind(v, {"warmup"}, a)) {
+      out = "{\"kind\": \"constant\"";
+    } else if (v.kind == Term::Call && v.text == "step" &&
+               bind(v, {"every", "gamma", "warmup"}, a)) {
+      if (!a.count("every") || !a.count("gamma")) {
+        fail(v.loc, "expected step(every, gamma)");
+        return "";
+      }
+      auto every = number(a["every"], "'every'", 1, 1e9, true);
+      auto gamma = number(a["gamma"], "'gamma'", 0, 1e6);
+      if (!every || !gamma)
+        return "";
+      out = "{\"kind\": \"step\", \"every\": " + jsonNumber(*every) +
+            ", \"gamma\": " + jsonNumber(*gamma);
+    } else if (v.kind == Term::Call && v.text == "cosine" && bind(v, {"min", "warmup"}, a)) {
+      double min = 0;
+      if (a.count("min")) {
+        auto m = number(a["min"], "'min'", 0, 1e6);
+        if (!m)
+          return "";
+        min = *m;
+      }
+      out = "{\"kind\": \"cosine\", \"min\": " + jsonNumber(min);
+    } else {
+      if (v.kind != Term::Call || (v.text != "constant" && v.text != "step" &&
+                                   v.text != "cosine"))
+        fail(v.loc, "expected an lr_schedule: constant, step(every, gamma) or "
+                    "cosine(min=0), each with an optional warmup=epochs");
+      return "";
+    }
+    if (a.count("warmup")) {
+      auto w = number(a["warmup"], "'warmup'", 0, 1e6);
+      if (!w)
+        return "";
+      out += ", \"warmup\": " + jsonNumber(*w);
+    }
+    return out + "}";
+  }
+
   std::string path(const Term &t, const char *what) {
     if (t.kind != Term::String) {
       fail(t.loc, std::string("expected a path string for ") + what);
@@ -152,29 +297,6 @@ struct TrainLowering {
 };
 
 } // namespace fm
-
-static std::string jsonString(llvm::StringRef s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\')
-      out += '\\';
-    if ((unsigned char)c < 0x20) {
-      char buf[8];
-      snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
-
-static std::string jsonNumber(double v) {
-  std::ostringstream os;
-  os.precision(17);
-  os << v;
-  return os.str();
-}
 
 bool fm::lowerTrainBlock(MLIRGenImpl &gen, mlir::ModuleOp module,
                          const TrainAST *train, const TrainAST *overrides,
@@ -196,6 +318,9 @@ bool fm::lowerTrainBlock(MLIRGenImpl &gen, mlir::ModuleOp module,
                                        {"beta2", 0.999}, {"eps", 1e-8},
                                        {"weight_decay", 0}};
   bool nesterov = false;
+  std::map<std::string, std::string> extra; // further keys, as JSON
+  double clipGradNorm = 0;
+  std::optional<Location> earlyStopLoc;
 
   std::vector<const TrainEntryAST *> entries;
   for (const TrainAST *block : {train, overrides})
@@ -235,11 +360,25 @@ bool fm::lowerTrainBlock(MLIRGenImpl &gen, mlir::ModuleOp module,
             }
             data += "}";
           }
-        } else if (v.text == "cifar10" || v.text == "csv") {
-          tl.fail(v.loc, "data source '" + v.text + "' is not supported yet");
+        } else if (v.text == "cifar10") {
+          if (tl.bind(v, {"dir"}, a) && a.count("dir"))
+            data = "{\"kind\": \"cifar10\", \"dir\": " + jsonString(tl.path(a["dir"], "dir")) + "}";
+          else if (tl.ok)
+            tl.fail(v.loc, "expected cifar10(dir)");
+        } else if (v.text == "csv") {
+          if (tl.bind(v, {"train", "test", "label"}, a)) {
+            if (!a.count("train") || !a.count("test") || !a.count("label") ||
+                a["label"].kind != Term::String)
+              tl.fail(v.loc, "expected csv(train, test, label=\"column\")");
+            else
+              data = "{\"kind\": \"csv\", \"train\": " + jsonString(tl.path(a["train"], "train")) +
+                     ", \"test\": " + jsonString(tl.path(a["test"], "test")) +
+                     ", \"label\": " + jsonString(a["label"].text) + "}";
+          }
         } else {
           tl.fail(v.loc, "unknown data source '" + v.text + "'; expected "
-                         "fashion_mnist(), mnist(dir) or idx(...)");
+                         "fashion_mnist(), mnist(dir), idx(...), cifar10(dir) or "
+                         "csv(train, test, label=\"column\")");
         }
       } else if (key == "scale") {
         if (auto x = tl.number(v, "'scale'", 0, 1e30))
@@ -263,13 +402,16 @@ bool fm::lowerTrainBlock(MLIRGenImpl &gen, mlir::ModuleOp module,
           tl.fail(v.loc, "expected a directory string for 'checkpoint'");
       } else if (key == "optimizer") {
         std::map<std::string, Term> a;
-        if (v.kind != Term::Call || (v.text != "sgd" && v.text != "adam")) {
+        if (v.kind != Term::Call ||
+            (v.text != "sgd" && v.text != "adam" && v.text != "adamw")) {
           tl.fail(v.loc, "expected an optimizer: sgd(lr, momentum=0, nesterov=false, "
-                         "weight_decay=0) or adam(lr, beta1=0.9, beta2=0.999, "
-                         "eps=1e-8, weight_decay=0)");
+                         "weight_decay=0), adam(lr, beta1=0.9, beta2=0.999, "
+                         "eps=1e-8, weight_decay=0) or adamw(..., weight_decay=0.01)");
           continue;
         }
         optKind = v.text;
+        // PyTorch's AdamW decays by default; Adam and SGD do not.
+        opt["weight_decay"] = optKind == "adamw" ? 0.01 : 0;
         bool bound = optKind == "sgd"
                          ? tl.bind(v, {"lr", "momentum", "nesterov", "weight_decay"}, a)
                          : tl.bind(v, {"lr", "beta1", "beta2", "eps", "weight_decay"}, a);
@@ -296,10 +438,28 @@ bool fm::lowerTrainBlock(MLIRGenImpl &gen, mlir::ModuleOp module,
           tl.fail(v.loc, "nesterov needs a momentum above 0");
         if (opt["lr"] <= 0)
           tl.fail(v.loc, "expected a learning rate above 0");
-      } else if (key == "normalize" || key == "augment" || key == "lr_schedule" ||
-                 key == "clip_grad_norm" || key == "early_stop") {
-        gen.builder(); // settings of later versions: reported, not silently dropped
-        tl.fail(entry.loc, "train key '" + key + "' is not supported yet");
+      } else if (key == "normalize") {
+        std::string json = tl.normalize(v);
+        if (!json.empty())
+          extra["normalize"] = json;
+      } else if (key == "augment") {
+        std::string json = tl.augment(v);
+        if (!json.empty())
+          extra["augment"] = json;
+      } else if (key == "lr_schedule") {
+        std::string json = tl.schedule(v);
+        if (!json.empty())
+          extra["lr_schedule"] = json;
+      } else if (key == "clip_grad_norm") {
+        if (auto x = tl.number(v, "'clip_grad_norm'", 1e-12, 1e30)) {
+          extra["clip_grad_norm"] = jsonNumber(*x);
+          clipGradNorm = *x;
+        }
+      } else if (key == "early_stop") {
+        if (auto x = tl.number(v, "'early_stop'", 1, 1e6, true)) {
+          extra["early_stop"] = jsonNumber(*x);
+          earlyStopLoc = v.loc;
+        }
       } else {
         tl.fail(entry.loc, "unknown train key '" + key + "'; expected one of data, "
                            "scale, normalize, augment, validation, optimizer, "
@@ -325,14 +485,22 @@ bool fm::lowerTrainBlock(MLIRGenImpl &gen, mlir::ModuleOp module,
   }
   optJson += "}";
 
+  if (earlyStopLoc && validation == 0)
+    tl.fail(*earlyStopLoc, "early_stop watches the validation loss; set "
+                           "validation to a fraction above 0");
+  std::string extraJson;
+  for (auto &[k, v] : extra)
+    extraJson += ", " + jsonString(k) + ": " + v;
   std::string json = "{\"data\": " + data + ", \"scale\": " + jsonNumber(scale) +
                      ", \"validation\": " + jsonNumber(validation) +
                      ", \"optimizer\": " + optJson +
                      ", \"batch\": " + jsonNumber(batch) +
                      ", \"epochs\": " + jsonNumber(epochs) +
                      ", \"seed\": " + jsonNumber(seed) +
-                     ", \"checkpoint\": " + jsonString(checkpoint) + "}";
+                     ", \"checkpoint\": " + jsonString(checkpoint) + extraJson + "}";
   module->setAttr("fm.train", b.getStringAttr(json));
   module->setAttr("fm.optimizer", b.getDictionaryAttr(optAttrs));
+  if (clipGradNorm > 0)
+    module->setAttr("fm.clip_grad_norm", b.getF64FloatAttr(clipGradNorm));
   return tl.ok;
 }

@@ -26,6 +26,7 @@ struct OptimizerSpec {
   double lr = 1e-3, momentum = 0, weightDecay = 0;
   bool nesterov = false;
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  double clipGradNorm = 0; // 0: no clipping
 };
 
 FailureOr<OptimizerSpec> readSpec(ModuleOp module) {
@@ -49,7 +50,9 @@ FailureOr<OptimizerSpec> readSpec(ModuleOp module) {
   num("eps", spec.eps);
   if (auto n = dict.getAs<BoolAttr>("nesterov"))
     spec.nesterov = n.getValue();
-  if (spec.kind != "sgd" && spec.kind != "adam") {
+  if (auto clip = module->getAttrOfType<FloatAttr>("fm.clip_grad_norm"))
+    spec.clipGradNorm = clip.getValueAsDouble();
+  if (spec.kind != "sgd" && spec.kind != "adam" && spec.kind != "adamw") {
     module.emitError("unknown optimizer '") << spec.kind << "'";
     return failure();
   }
@@ -104,9 +107,13 @@ struct Updater {
     Value p = b.create<LoadOp>(loc, param.getType(),
                                FlatSymbolRefAttr::get(param.getSymNameAttr()));
     Value g = grad;
-    if (spec.weightDecay != 0)
-      g = add(g, mul(cst(elem, spec.weightDecay), p));
     Value rate = asElem(lr, elem);
+    bool decoupled = spec.kind == "adamw";
+    if (spec.weightDecay != 0 && !decoupled)
+      g = add(g, mul(cst(elem, spec.weightDecay), p));
+    // AdamW (PyTorch): p *= 1 - lr * weight_decay, then the Adam step.
+    if (spec.weightDecay != 0 && decoupled)
+      p = sub(p, mul(mul(rate, cst(elem, spec.weightDecay)), p));
     Value newP;
     if (spec.kind == "sgd") {
       Value direction = g;
@@ -141,6 +148,48 @@ struct Updater {
   }
 };
 
+/// PyTorch's clip_grad_norm_: every gradient is scaled by
+/// min(1, limit / (‖all gradients‖₂ + 1e-6)).
+void clipGradients(SmallVectorImpl<ApplyGradientOp> &applies, double limit) {
+  OpBuilder b(applies.front());
+  Location loc = applies.front().getLoc();
+  // The norm is computed in the first gradient's float type (f64 models
+  // clip in f64).
+  Type f32 = cast<RankedTensorType>(applies.front().getGradient().getType())
+                 .getElementType();
+  auto scalar = RankedTensorType::get({}, f32);
+  auto cst = [&](double v) -> Value {
+    return b.create<ConstantOp>(loc, scalar,
+                                DenseElementsAttr::get(scalar, FloatAttr::get(f32, v)));
+  };
+  auto asF32 = [&](Value v) -> Value {
+    return v.getType() == scalar ? v : b.create<CastOp>(loc, scalar, v);
+  };
+  Value total;
+  for (ApplyGradientOp apply : applies) {
+    Value g = apply.getGradient();
+    auto type = cast<RankedTensorType>(g.getType());
+    SmallVector<int64_t> all = llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()));
+    Value sq = b.create<MulOp>(loc, g, g);
+    Value sum = b.create<ReduceSumOp>(loc, sq, b.getDenseI64ArrayAttr(all), b.getBoolAttr(false));
+    sum = asF32(sum);
+    total = total ? b.create<AddOp>(loc, total, sum) : sum;
+  }
+  Value norm = b.create<SqrtOp>(loc, total);
+  Value coef = b.create<DivOp>(loc, cst(limit), b.create<AddOp>(loc, norm, cst(1e-6)));
+  Value one = cst(1.0);
+  Value below = b.create<CompareOp>(loc, b.getStringAttr("lt"), coef, one);
+  Value factor = b.create<SelectOp>(loc, below, coef, one);
+  for (ApplyGradientOp apply : applies) {
+    Value g = apply.getGradient();
+    auto type = cast<RankedTensorType>(g.getType());
+    Value f = factor;
+    if (type.getElementType() != f32)
+      f = b.create<CastOp>(loc, RankedTensorType::get({}, type.getElementType()), factor);
+    apply.getGradientMutable().assign(b.create<MulOp>(loc, g, f));
+  }
+}
+
 struct OptimizerUpdatePass : fm::impl::OptimizerUpdatePassBase<OptimizerUpdatePass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -166,6 +215,8 @@ struct OptimizerUpdatePass : fm::impl::OptimizerUpdatePassBase<OptimizerUpdatePa
                             StringAttr::get(ctx, "fm.scalar"), StringAttr::get(ctx, "step"))}),
                         fn.getLoc());
       Value lr = fn.getArgument(n), step = fn.getArgument(n + 1);
+      if (spec->clipGradNorm > 0)
+        clipGradients(applies, spec->clipGradNorm);
       for (ApplyGradientOp apply : applies) {
         OpBuilder b(apply);
         auto param = symbols.lookup<ParamOp>(apply.getParam());

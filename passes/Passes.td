@@ -48,8 +48,10 @@ def OptimizerUpdatePass : Pass<"fm-optimizer-update", "mlir::ModuleOp"> {
   let summary = "Expands fm.apply_gradient into the optimizer's update";
   let description = [{
     Reads the module's `fm.optimizer` dictionary (kind = "sgd" with lr,
-    momentum, nesterov, weight_decay; or "adam" with lr, beta1, beta2, eps,
-    weight_decay) and replaces each `fm.apply_gradient` with fm ops that
+    momentum, nesterov, weight_decay; "adam" or "adamw" (decoupled decay)
+    with lr, beta1, beta2, eps, weight_decay) and, if the module has
+    `fm.clip_grad_norm`, first scales all gradients to that global norm
+    (PyTorch's clip_grad_norm_); then it replaces each `fm.apply_gradient` with fm ops that
     update the parameter (and its state: momentum or Adam moments, created
     as `fm.param` of kind "state") and `fm.store` the results. The learning
     rate and the step count become scalar arguments `lr` and `step`.

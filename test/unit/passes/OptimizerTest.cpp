@@ -34,6 +34,8 @@ struct Spec {
   bool adam = false;
   double momentum = 0, weightDecay = 0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
   bool nesterov = false;
+  bool decoupled = false; // AdamW
+  double clip = 0;        // clip_grad_norm
 };
 
 /// PyTorch's update rules, in double.
@@ -41,8 +43,17 @@ struct Reference {
   const Spec &s;
   std::vector<double> p, buf, m, v;
   void step(const std::vector<double> &grad, int t) {
+    double coef = 1;
+    if (s.clip > 0) {
+      double norm = 0;
+      for (double g : grad)
+        norm += g * g;
+      coef = std::min(1.0, s.clip / (std::sqrt(norm) + 1e-6));
+    }
     for (int i = 0; i < kSize; ++i) {
-      double g = grad[i] + s.weightDecay * p[i];
+      double g = grad[i] * coef + (s.decoupled ? 0 : s.weightDecay * p[i]);
+      if (s.decoupled)
+        p[i] *= 1 - kLr * s.weightDecay;
       if (s.adam) {
         m[i] = s.beta1 * m[i] + (1 - s.beta1) * g;
         v[i] = s.beta2 * v[i] + (1 - s.beta2) * g * g;
@@ -65,7 +76,8 @@ void checkOptimizer(const Spec &spec) {
   SCOPED_TRACE(spec.name);
   MLIRContext ctx;
   ctx.loadDialect<mlir::fm::FmDialect, func::FuncDialect>();
-  std::string src = "module attributes {fm.optimizer = " + spec.attr + "} {\n"
+  std::string clip = spec.clip > 0 ? ", fm.clip_grad_norm = " + std::to_string(spec.clip) + " : f64" : "";
+  std::string src = "module attributes {fm.optimizer = " + spec.attr + clip + "} {\n"
                     "fm.param @w : tensor<5xf64> {kind = \"param\", init = \"zeros\"}\n"
                     "func.func @step(%g: tensor<5xf64>) {\n"
                     "  fm.apply_gradient @w, %g : tensor<5xf64>\n  return\n}\n}\n";
@@ -172,6 +184,21 @@ TEST(OptimizerUpdate, AdamWeightDecayAndBetas) {
   s.beta2 = 0.9;
   s.eps = 1e-6;
   s.weightDecay = 0.05;
+  checkOptimizer(s);
+}
+
+TEST(OptimizerUpdate, AdamW) {
+  Spec s{"adamw", "{kind = \"adamw\", lr = 1.25e-01 : f64, weight_decay = 1.0e-01 : f64}"};
+  s.adam = true;
+  s.decoupled = true;
+  s.weightDecay = 0.1;
+  checkOptimizer(s);
+}
+TEST(OptimizerUpdate, ClipGradNormSgd) {
+  // Gradients are drawn in [-1, 1] over 5 elements: a limit of 0.5 clips.
+  Spec s{"clip", "{kind = \"sgd\", lr = 1.25e-01 : f64, momentum = 9.0e-01 : f64}"};
+  s.momentum = 0.9;
+  s.clip = 0.5;
   checkOptimizer(s);
 }
 
