@@ -103,6 +103,7 @@ struct DataSpec {
   std::string kind; // "" when the descriptor names no data
   std::string dir;  // mnist, cifar10
   std::string trainImages, trainLabels, testImages, testLabels; // idx
+  std::string train, test, label = "label";                     // csv
 };
 
 struct Augmentation {

@@ -45,7 +45,14 @@ static void parseData(const Value &v, DataSpec &data) {
     str("train_labels", data.trainLabels);
     str("test_images", data.testImages);
     str("test_labels", data.testLabels);
-  } else if (data.kind != "csv") {
+  } else if (data.kind == "csv") {
+    str("train", data.train);
+    str("test", data.test);
+    if (const Value *label = v.find("label"))
+      data.label = label->getString(what + ".label");
+    if (data.label.empty())
+      throw Error(what + ".label: expected the name of the label column");
+  } else {
     throw Error(what + ": unknown data kind '" + data.kind + "'");
   }
 }

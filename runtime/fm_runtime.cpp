@@ -322,6 +322,22 @@ fm_status_t fm_dataset_load_idx(const char *train_images,
   });
 }
 
+fm_status_t fm_dataset_load_cifar10(const char *dir,
+                                    fm_dataset_t **out_dataset) {
+  return makeDataset(out_dataset, [&] {
+    require(dir, "dir is null");
+    return Dataset::cifar10(dir);
+  });
+}
+
+fm_status_t fm_dataset_load_csv(const char *train, const char *test,
+                                const char *label, fm_dataset_t **out_dataset) {
+  return makeDataset(out_dataset, [&] {
+    require(train && test, "csv paths must not be null");
+    return Dataset::csv(train, test, label && *label ? label : "label");
+  });
+}
+
 void fm_dataset_retain(fm_dataset_t *dataset) {
   if (dataset)
     dataset->refs.fetch_add(1);

@@ -172,6 +172,14 @@ fm_status_t fm_dataset_load_idx(const char *train_images,
                                 const char *test_images,
                                 const char *test_labels, int32_t num_classes,
                                 fm_dataset_t **out_dataset);
+/* The CIFAR-10 binary version: data_batch_1..5.bin and test_batch.bin in
+ * dir (or dir/cifar-10-batches-bin). */
+fm_status_t fm_dataset_load_cifar10(const char *dir,
+                                    fm_dataset_t **out_dataset);
+/* Two CSV files with a header row; `label` names the label column (NULL:
+ * "label"), every other column is a float feature. */
+fm_status_t fm_dataset_load_csv(const char *train, const char *test,
+                                const char *label, fm_dataset_t **out_dataset);
 void fm_dataset_retain(fm_dataset_t *dataset);
 void fm_dataset_release(fm_dataset_t *dataset);
 int64_t fm_dataset_size(const fm_dataset_t *dataset, fm_split_t split);

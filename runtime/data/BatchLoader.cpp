@@ -63,7 +63,17 @@ void BatchLoader::checkShapes() const {
   if (label.getSampleElementCount() != 1)
     throw Error("label '" + label.name + "' is " +
                     formatShape(label.dtype, label.shape) + " but data set '" +
-                    data.name + "' has one class id per sample",
+                    data.name + "' has one label per sample (use " +
+                    getDTypeName(label.dtype) + "[N] or " +
+                    getDTypeName(label.dtype) + "[N, 1])",
+                FM_STATUS_INVALID_ARGUMENT);
+  if (!isFloating(label.dtype) && !data.classLabels)
+    throw Error("label '" + label.name + "' is " +
+                    formatShape(label.dtype, label.shape) +
+                    " (class ids) but data set '" + data.name +
+                    "' has labels that are not class ids: " +
+                    data.labelProblem + "; declare the label f32 to train "
+                    "on float targets",
                 FM_STATUS_INVALID_ARGUMENT);
   size_t channels = settings.normalizeMean.size();
   if (channels > 1 && (in.shape.size() < 2 || in.shape[1] != int64_t(channels)))
@@ -113,13 +123,20 @@ static void storeSample(void *base, int64_t offset, const float *v, int64_t n) {
     out[i] = static_cast<T>(v[i]);
 }
 
-static void storeLabel(DType dtype, void *base, int64_t i, int32_t label) {
+/// Stores sample `index`'s label: its float target into a floating label
+/// when the data has targets, else its class id.
+static void storeLabel(DType dtype, void *base, int64_t i, const Split &split,
+                       int64_t index) {
+  bool target = !split.targets.empty();
+  int32_t label = split.labels[index];
   switch (dtype) {
   case DType::F32:
-    static_cast<float *>(base)[i] = static_cast<float>(label);
+    static_cast<float *>(base)[i] =
+        target ? split.targets[index] : static_cast<float>(label);
     break;
   case DType::F64:
-    static_cast<double *>(base)[i] = label;
+    static_cast<double *>(base)[i] =
+        target ? static_cast<double>(split.targets[index]) : label;
     break;
   case DType::I32:
     static_cast<int32_t *>(base)[i] = label;
@@ -184,7 +201,7 @@ void BatchLoader::load(const Split &split, const int64_t *indices,
       storeSample<uint8_t>(inData, k * n, sample, n);
       break;
     }
-    storeLabel(label.dtype, labelData, k, split.labels[index]);
+    storeLabel(label.dtype, labelData, k, split, index);
   }
   model.markHostWritten(inputId);
   model.markHostWritten(labelId);

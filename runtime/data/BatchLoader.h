@@ -3,9 +3,10 @@
 // This file declares fm::BatchLoader, which copies samples of a data set
 // into a model's first input and its label tensor: u8 features are scaled
 // by train.scale when the input is floating, then augmented (training
-// only) and normalised per channel as the train block says; class ids are
-// converted to the label's dtype. It checks once, up front, that the data
-// fits the model, naming both shapes when it does not.
+// only) and normalised per channel as the train block says; class ids (or
+// float targets, for a floating label) are converted to the label's
+// dtype. It checks once, up front, that the data fits the model, naming
+// both shapes when it does not.
 //
 //===----------------------------------------------------------------------===//
 #ifndef FM_RUNTIME_DATA_BATCHLOADER_H

@@ -42,6 +42,14 @@ void Dataset::validate() const {
                       "' is inconsistent: sizes do not match "
                       "the sample count",
                   FM_STATUS_INTERNAL);
+    if (!s->targets.empty() &&
+        s->targets.size() != static_cast<size_t>(s->count))
+      throw Error("data set '" + name +
+                      "' is inconsistent: targets do not match the sample "
+                      "count",
+                  FM_STATUS_INTERNAL);
+    if (!classLabels)
+      continue;
     for (int32_t l : s->labels)
       if (l < 0 || (numClasses > 0 && l >= numClasses))
         throw Error("data set '" + name + "': label " + std::to_string(l) +
@@ -61,6 +69,10 @@ Dataset Dataset::fromSpec(const DataSpec &spec) {
   if (spec.kind == "idx")
     return idx(spec.trainImages, spec.trainLabels, spec.testImages,
                spec.testLabels);
+  if (spec.kind == "cifar10")
+    return cifar10(spec.dir);
+  if (spec.kind == "csv")
+    return csv(spec.train, spec.test, spec.label);
   throw Error("data kind '" + spec.kind +
                   "' is not supported by this runtime yet",
               FM_STATUS_UNIMPLEMENTED);

@@ -160,8 +160,9 @@ TEST(IdxDatasetTest, MissingFolderFileIsNamed) {
   EXPECT_FM_ERROR(Dataset::mnist(tmp.path()),
                   "cannot find 'train-images-idx3-ubyte'");
   DataSpec spec;
-  spec.kind = "cifar10";
-  EXPECT_FM_ERROR(Dataset::fromSpec(spec), "not supported");
+  spec.kind = "imagenet";
+  EXPECT_FM_ERROR(Dataset::fromSpec(spec),
+                  "data kind 'imagenet' is not supported");
 }
 
 TEST(IdxDatasetTest, LoadsRealFashionMnist) {

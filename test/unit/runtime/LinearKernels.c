@@ -166,6 +166,44 @@ static int softmax(void **args) {
   return 0;
 }
 
+/* Mean binary cross-entropy from logits [N, 1] against f32 targets
+ * [N, 1] (numerically stable: max(l, 0) - l t + log(1 + exp(-|l|))), and
+ * binary accuracy (logit > 0 against target > 0.5); dlogits if `grad`. */
+static int sigmoid_bce_impl(void **args, int grad) {
+  halide_buffer_t *logits = args[0], *y = args[1];
+  int n = logits->dim[1].extent;
+  if (logits->dim[0].extent != 1 || y->dimensions != 2 ||
+      y->dim[1].extent != n || y->dim[0].extent != 1)
+    return fail("sigmoid_bce: expected logits and targets of shape [N, 1]");
+  if (y->type.code != halide_type_float || y->type.bits != 32)
+    return fail("sigmoid_bce: expected f32 targets");
+  const float *l = f32(logits), *t = f32(y);
+  float *dl = grad ? f32(args[4]) : NULL;
+  double loss = 0, correct = 0;
+  for (int i = 0; i < n; ++i) {
+    double x = l[i], target = t[i];
+    loss += (x > 0 ? x : 0) - x * target + log1p(exp(-fabs(x)));
+    correct += (x > 0) == (target > 0.5);
+    if (dl)
+      dl[i] = (float)((1 / (1 + exp(-x)) - target) / n);
+  }
+  *f32(args[2]) = (float)(loss / n);
+  *f32(args[3]) = (float)(correct / n);
+  return 0;
+}
+static int sigmoid_bce_grad(void **args) { return sigmoid_bce_impl(args, 1); }
+static int sigmoid_bce(void **args) { return sigmoid_bce_impl(args, 0); }
+
+static int sigmoid(void **args) {
+  halide_buffer_t *logits = args[0];
+  int64_t n = count(logits);
+  const float *l = f32(logits);
+  float *p = f32(args[1]);
+  for (int64_t i = 0; i < n; ++i)
+    p[i] = (float)(1 / (1 + exp(-(double)l[i])));
+  return 0;
+}
+
 static int fail_kernel(void **args) {
   (void)args;
   return fail("Input buffer x has extent 3 but the pipeline requires 4");
@@ -185,11 +223,13 @@ static int probe(void **args) {
 }
 
 const fm_kernel_argv_fn fm_test_kernels[FM_TEST_NUM_KERNELS] = {
-    linear_forward, softmax_ce_grad, softmax_ce,  linear_backward,
-    sgd_momentum,   softmax,         fail_kernel, probe};
+    linear_forward,   softmax_ce_grad, softmax_ce,  linear_backward,
+    sgd_momentum,     softmax,         fail_kernel, probe,
+    sigmoid_bce_grad, sigmoid_bce,     sigmoid};
 const char *const fm_test_kernel_names[FM_TEST_NUM_KERNELS] = {
-    "linear_forward", "softmax_ce_grad", "softmax_ce", "linear_backward",
-    "sgd_momentum",   "softmax",         "fail",       "probe"};
+    "linear_forward",   "softmax_ce_grad", "softmax_ce", "linear_backward",
+    "sgd_momentum",     "softmax",         "fail",       "probe",
+    "sigmoid_bce_grad", "sigmoid_bce",     "sigmoid"};
 
 fm_model_desc_t fm_test_make_desc(const char *json) {
   fm_model_desc_t d;

@@ -26,7 +26,10 @@ enum {
   FM_TEST_SOFTMAX = 5,         /* logits -> probs */
   FM_TEST_FAIL = 6,            /* reports an error and returns -1 */
   FM_TEST_PROBE = 7,           /* records its first buffer's dims */
-  FM_TEST_NUM_KERNELS = 8
+  FM_TEST_SIGMOID_BCE_GRAD = 8, /* logits, y f32[N,1] -> loss, acc, dlogits */
+  FM_TEST_SIGMOID_BCE = 9,      /* logits, y f32[N,1] -> loss, acc */
+  FM_TEST_SIGMOID = 10,         /* logits -> probabilities */
+  FM_TEST_NUM_KERNELS = 11
 };
 
 extern const fm_kernel_argv_fn fm_test_kernels[FM_TEST_NUM_KERNELS];

@@ -21,7 +21,12 @@ std::string fm::test::linearDescriptor(const LinearConfig &c) {
       d *= e;
     shape += (shape.empty() ? "" : ", ") + std::to_string(e);
   }
-  std::string k = std::to_string(c.classes), ds = std::to_string(d);
+  std::string k = std::to_string(c.binary ? 1 : c.classes),
+              ds = std::to_string(d);
+  std::string labelDtype = c.binary ? "f32" : c.labelDtype;
+  std::string labelShape = c.binary ? "-1, 1" : "-1";
+  int lossGrad = c.binary ? 8 : 1, loss = c.binary ? 9 : 2,
+      activation = c.binary ? 10 : 5;
   auto tensor = [](const std::string &name, const std::string &kind,
                    const std::string &dtype, const std::string &shape,
                    const std::string &init = "") {
@@ -32,7 +37,7 @@ std::string fm::test::linearDescriptor(const LinearConfig &c) {
   std::string zeros = R"({"kind": "zeros"})";
   std::vector<std::string> tensors = {
       tensor("x", "input", c.inputDtype, shape), // 0
-      tensor("y", "label", c.labelDtype, "-1"),  // 1
+      tensor("y", "label", labelDtype, labelShape), // 1
       tensor("linear.weight", "param", "f32", ds + ", " + k,
              "{\"kind\": \"glorot_uniform\", \"args\": [], \"fan_in\": " + ds +
                  ", \"fan_out\": " + k + "}"),         // 2
@@ -56,7 +61,7 @@ std::string fm::test::linearDescriptor(const LinearConfig &c) {
   std::string forward = "{\"kernel\": 0, \"args\": [" + t(0) + ", " + t(2) +
                         ", " + t(3) + ", " + t(6) + "]}";
   json += "],\n \"steps\": {\n  \"train_step\": {\"calls\": [" + forward +
-          ", {\"kernel\": 1, \"args\": [" + t(6) + ", " + t(1) + ", " + t(7) +
+          ", {\"kernel\": " + std::to_string(lossGrad) + ", \"args\": [" + t(6) + ", " + t(1) + ", " + t(7) +
           ", " + t(8) + ", " + t(9) + "]}, {\"kernel\": 3, \"args\": [" + t(0) +
           ", " + t(9) + ", " + t(10) + ", " + t(11) +
           "]}, {\"kernel\": 4, \"args\": [" + t(2) + ", " + t(4) + ", " +
@@ -64,11 +69,11 @@ std::string fm::test::linearDescriptor(const LinearConfig &c) {
           t(4) + "]}, {\"kernel\": 4, \"args\": [" + t(3) + ", " + t(5) + ", " +
           t(11) + R"(, {"scalar": "lr"}, {"scalar": "step"}, )" + t(3) + ", " +
           t(5) + "]}], \"results\": {\"loss\": 7, \"acc\": 8}},\n";
-  json += "  \"evaluate\": {\"calls\": [" + forward +
-          ", {\"kernel\": 2, \"args\": [" + t(6) + ", " + t(1) + ", " + t(7) +
+  json += "  \"evaluate\": {\"calls\": [" + forward + ", {\"kernel\": " +
+          std::to_string(loss) + ", \"args\": [" + t(6) + ", " + t(1) + ", " + t(7) +
           ", " + t(8) + "]}], \"results\": {\"loss\": 7, \"acc\": 8}},\n";
   json += "  \"predict\": {\"calls\": [" + forward +
-          ", {\"kernel\": 5, \"args\": [" + t(6) + ", " + t(12) +
+          ", {\"kernel\": " + std::to_string(activation) + ", \"args\": [" + t(6) + ", " + t(12) +
           "]}], \"results\": {\"probs\": 12}}},\n";
   json += " \"loss\": \"loss\", \"metrics\": [\"acc\"], \"outputs\": "
           "[\"probs\"],\n";

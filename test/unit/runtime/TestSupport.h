@@ -32,6 +32,10 @@ struct LinearConfig {
   uint64_t seed = 1;
   std::string data = R"({"kind": "fashion_mnist"})";
   std::string extraTrain; // appended to the train object, e.g. ", \"x\": 1"
+  /// A binary classifier instead: one logit, label f32[N, 1], sigmoid
+  /// binary cross-entropy, output probs = sigmoid(logit) of shape [N, 1]
+  /// (`classes` and `labelDtype` are ignored).
+  bool binary = false;
 };
 std::string linearDescriptor(const LinearConfig &config);
 
