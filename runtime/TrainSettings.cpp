@@ -143,6 +143,10 @@ TrainSettings fm::parseTrainSettings(const Value &v) {
       t.schedule.kind = LrSchedule::Kind::Cosine;
     else
       throw Error(w + ": unknown schedule '" + kind + "'");
+    if (t.schedule.kind == LrSchedule::Kind::Step)
+      for (const char *key : {"every", "gamma"})
+        if (!s->find(key))
+          throw Error(w + ": step needs '" + key + "' (step(every, gamma))");
     if (const Value *x = s->find("every"))
       t.schedule.every = x->getNumber(w + ".every");
     if (const Value *x = s->find("gamma"))
@@ -151,8 +155,10 @@ TrainSettings fm::parseTrainSettings(const Value &v) {
       t.schedule.min = x->getNumber(w + ".min");
     if (const Value *x = s->find("warmup"))
       t.schedule.warmup = x->getNumber(w + ".warmup");
-    if (!(t.schedule.every > 0) || t.schedule.warmup < 0)
-      throw Error(w + ": expected every > 0 and warmup >= 0");
+    if (!(t.schedule.every > 0) || !(t.schedule.warmup >= 0) ||
+        !(t.schedule.gamma > 0) || !(t.schedule.min >= 0))
+      throw Error(w + ": expected every > 0, gamma > 0, min >= 0 and "
+                      "warmup >= 0");
   }
   return t;
 }

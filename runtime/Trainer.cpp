@@ -15,6 +15,7 @@
 #include "runtime/Rng.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -125,10 +126,56 @@ Trainer::Trainer(Model &model, const Dataset &data, TrainOptions opts)
   if (options.limit < 0)
     throw Error("limit must be non-negative but got " +
                 std::to_string(options.limit));
+  if (options.stopAfter < 0)
+    throw Error("stop-after must be non-negative but got " +
+                std::to_string(options.stopAfter));
   if (options.numThreads)
     model.setNumThreads(options.numThreads);
+  int64_t available = data.train.count;
+  if (options.limit > 0)
+    available = std::min(available, options.limit);
+  validationCount =
+      static_cast<int64_t>(std::floor(available * settings.validation));
+  trainCount = available - validationCount;
   // Last: the loader keeps a reference to the final settings.
   loader.emplace(model, data, settings);
+}
+
+SplitRange Trainer::getSplit(const std::string &name) const {
+  SplitRange r;
+  r.name = name;
+  if (name == "train") {
+    r.split = &data.train;
+    r.count = trainCount;
+  } else if (name == "validation") {
+    if (validationCount == 0)
+      throw Error("there is no validation split: train.validation is " +
+                      formatNumber(settings.validation, "%g") +
+                      " (set it, or --validation F)",
+                  FM_STATUS_FAILED_PRECONDITION);
+    r.split = &data.train;
+    r.first = trainCount;
+    r.count = validationCount;
+  } else if (name == "test") {
+    r.split = &data.test;
+    r.count = data.test.count;
+  } else {
+    throw Error("unknown split '" + name +
+                "'; expected train, validation or test");
+  }
+  return r;
+}
+
+std::string Trainer::resolveResumePath(const std::string &path) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec))
+    return path;
+  std::string last = path + "/last.safetensors";
+  if (!std::filesystem::exists(last, ec))
+    throw Error("no checkpoint to resume from in folder '" + path +
+                    "' (expected " + last + ")",
+                FM_STATUS_NOT_FOUND);
+  return last;
 }
 
 Trainer::~Trainer() {
@@ -204,6 +251,13 @@ void Trainer::emit(const std::string &line) {
     std::cout << line << std::endl;
 }
 
+void Trainer::warn(const std::string &line) {
+  if (options.progress)
+    options.progress("warning: " + line);
+  else
+    std::cerr << "warning: " << line << std::endl;
+}
+
 void Trainer::log(const std::string &jsonLine) {
   if (!logFile)
     return;
@@ -214,49 +268,172 @@ void Trainer::log(const std::string &jsonLine) {
                 FM_STATUS_UNAVAILABLE);
 }
 
-static int64_t parseMetadataInt(const Metadata &m, const char *key,
-                                const std::string &path) {
+namespace {
+
+const std::string *findMetadata(const Metadata &m, const char *key) {
   for (const auto &kv : m)
-    if (kv.first == key) {
-      char *end = nullptr;
-      long long v = std::strtoll(kv.second.c_str(), &end, 10);
-      if (!kv.second.empty() && *end == '\0' && v >= 0)
-        return v;
-      break;
-    }
+    if (kv.first == key)
+      return &kv.second;
+  return nullptr;
+}
+
+std::optional<int64_t> getMetadataInt(const Metadata &m, const char *key) {
+  const std::string *v = findMetadata(m, key);
+  if (!v)
+    return std::nullopt;
+  char *end = nullptr;
+  errno = 0;
+  long long x = std::strtoll(v->c_str(), &end, 10);
+  if (v->empty() || *end != '\0' || errno || x < 0)
+    return std::nullopt;
+  return x;
+}
+
+int64_t parseMetadataInt(const Metadata &m, const char *key,
+                         const std::string &path) {
+  if (std::optional<int64_t> v = getMetadataInt(m, key))
+    return *v;
   throw Error("checkpoint '" + path + "' has no valid '" + key +
                   "' metadata; cannot resume from it",
               FM_STATUS_DATA_LOSS);
 }
 
+std::optional<double> getMetadataDouble(const Metadata &m, const char *key) {
+  const std::string *v = findMetadata(m, key);
+  if (!v)
+    return std::nullopt;
+  char *end = nullptr;
+  double x = std::strtod(v->c_str(), &end);
+  if (v->empty() || *end != '\0')
+    return std::nullopt;
+  return x;
+}
+
+/// The params, state and step count of a model, to put back later (the
+/// best epoch, for early stopping). Plain copies: no file round trip.
+struct Snapshot {
+  std::vector<std::vector<uint8_t>> tensors;
+  int64_t step = 0;
+  bool valid = false;
+
+  void take(const Model &model) {
+    tensors.assign(model.getNumTensors(), {});
+    for (int id = 0; id < model.getNumTensors(); ++id) {
+      TensorKind k = model.getTensorDesc(id).kind;
+      if (k != TensorKind::Param && k != TensorKind::State)
+        continue;
+      model.checkHostReadable(id);
+      const uint8_t *p = static_cast<const uint8_t *>(model.getData(id));
+      tensors[id].assign(p, p + model.getByteSize(id, 1));
+    }
+    step = model.getStepCount();
+    valid = true;
+  }
+  void restore(Model &model) const {
+    for (int id = 0; id < model.getNumTensors(); ++id) {
+      if (tensors[id].empty())
+        continue;
+      std::memcpy(model.getData(id), tensors[id].data(), tensors[id].size());
+      model.markHostWritten(id);
+    }
+    model.setStepCount(step);
+  }
+};
+
+/// What the overfitting flag looks at, carried across epochs (and in
+/// checkpoints, so a resumed run flags the same epochs).
+struct GapState {
+  double prevTrain = std::numeric_limits<double>::quiet_NaN();
+  double prevVal = std::numeric_limits<double>::quiet_NaN();
+  int64_t rising = 0, widening = 0;
+};
+
+/// The folder of a file path ("." for a bare name).
+std::filesystem::path folderOf(const std::string &path) {
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  return parent.empty() ? std::filesystem::path(".") : parent;
+}
+
+bool isRegularFile(const std::string &path) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(path, ec);
+}
+
+} // namespace
+
 TrainReport Trainer::run() {
   TrainReport report;
   const Descriptor &d = model.getDescriptor();
   int64_t batch = settings.batch;
-  int64_t available = data.train.count;
-  if (options.limit > 0)
-    available = std::min(available, options.limit);
-  int64_t valCount =
-      static_cast<int64_t>(std::floor(available * settings.validation));
-  int64_t trainCount = available - valCount;
+  int64_t valCount = validationCount;
   if (trainCount < 1)
     throw Error("no training samples left after holding out validation",
                 FM_STATUS_FAILED_PRECONDITION);
+  // Early stopping keeps the best epoch's parameters for the test.
+  bool keepBest = settings.earlyStop > 0 && valCount > 0;
+  if (settings.earlyStop > 0 && valCount == 0)
+    warn("early_stop watches the validation loss but there is no "
+         "validation split (train.validation is 0); it is ignored");
+  std::string checkpointDir = settings.checkpoint;
 
   // Resume or start fresh.
-  int64_t startEpoch = 0, badEpochs = 0;
+  int64_t startEpoch = 0, badEpochs = 0, bestEpoch = 0;
   double best = std::numeric_limits<double>::infinity();
   uint64_t seed = settings.seed;
+  GapState gap;
+  Snapshot bestState;
+  std::string resumePath, resumeBest;
   if (!options.resumePath.empty()) {
-    Metadata meta = loadCheckpoint(model, options.resumePath);
-    startEpoch = parseMetadataInt(meta, "epoch", options.resumePath);
-    badEpochs = parseMetadataInt(meta, "bad_epochs", options.resumePath);
+    resumePath = resolveResumePath(options.resumePath);
+    Metadata meta = loadCheckpoint(model, resumePath);
+    startEpoch = parseMetadataInt(meta, "epoch", resumePath);
+    badEpochs = parseMetadataInt(meta, "bad_epochs", resumePath);
     if (!options.seed)
-      seed = static_cast<uint64_t>(
-          parseMetadataInt(meta, "seed", options.resumePath));
-    for (const auto &kv : meta)
-      if (kv.first == "best_loss")
-        best = std::strtod(kv.second.c_str(), nullptr);
+      seed = static_cast<uint64_t>(parseMetadataInt(meta, "seed", resumePath));
+    if (std::optional<double> b = getMetadataDouble(meta, "best_loss"))
+      best = *b;
+    bestEpoch = getMetadataInt(meta, "best_epoch").value_or(0);
+    gap.prevTrain = getMetadataDouble(meta, "train_loss").value_or(gap.prevTrain);
+    gap.prevVal = getMetadataDouble(meta, "val_loss").value_or(gap.prevVal);
+    gap.rising = getMetadataInt(meta, "rising_epochs").value_or(0);
+    gap.widening = getMetadataInt(meta, "widening_epochs").value_or(0);
+    // A different batch or data slice is allowed but is not a
+    // continuation of the same run: say so.
+    auto same = [&](const char *key, int64_t now, const char *what) {
+      std::optional<int64_t> then = getMetadataInt(meta, key);
+      if (then && *then != now)
+        warn("resuming with " + std::to_string(now) + " " + what +
+             " but checkpoint '" + resumePath + "' was trained with " +
+             std::to_string(*then) +
+             "; the result will differ from an uninterrupted run");
+    };
+    same("batch", batch, "as batch size");
+    same("train_samples", trainCount, "training samples");
+    same("validation_samples", valCount, "validation samples");
+    const std::string *rng = findMetadata(meta, "rng");
+    if (rng && *rng != Rng(Rng::deriveSeed(seed, 2 * startEpoch)).getState())
+      warn("checkpoint '" + resumePath +
+           "' was written with another data order (rng); the result will "
+           "differ from an uninterrupted run");
+    // The best epoch's checkpoint sits next to the last one.
+    std::string bestFile = (folderOf(resumePath) / "best.safetensors").string();
+    if (bestEpoch > 0 && isRegularFile(bestFile) &&
+        getMetadataInt(readSafetensors(bestFile).metadata, "epoch") ==
+            bestEpoch)
+      resumeBest = bestFile;
+    if (keepBest && bestEpoch > 0) {
+      if (bestEpoch == startEpoch) {
+        bestState.take(model);
+      } else if (!resumeBest.empty()) {
+        loadCheckpoint(model, resumeBest);
+        bestState.take(model);
+        loadCheckpoint(model, resumePath);
+      } else {
+        warn("cannot find the checkpoint of the best epoch (" +
+             std::to_string(bestEpoch) + ") next to '" + resumePath +
+             "'; the test evaluation may use later parameters");
+      }
+    }
   } else if (options.seed) {
     model.initialize(seed);
   }
@@ -270,7 +447,6 @@ TrainReport Trainer::run() {
                       "': " + std::strerror(errno),
                   FM_STATUS_UNAVAILABLE);
   }
-  std::string checkpointDir = settings.checkpoint;
   if (!checkpointDir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(checkpointDir, ec);
@@ -278,6 +454,19 @@ TrainReport Trainer::run() {
       throw Error("cannot create checkpoint folder '" + checkpointDir +
                       "': " + ec.message(),
                   FM_STATUS_UNAVAILABLE);
+    // Resuming into another folder: carry the best checkpoint over, so
+    // the new folder is complete.
+    if (!resumeBest.empty() &&
+        !std::filesystem::equivalent(checkpointDir, folderOf(resumeBest),
+                                     ec)) {
+      std::filesystem::copy_file(
+          resumeBest, checkpointDir + "/best.safetensors",
+          std::filesystem::copy_options::overwrite_existing, ec);
+      if (ec)
+        throw Error("cannot copy '" + resumeBest + "' into '" +
+                        checkpointDir + "': " + ec.message(),
+                    FM_STATUS_UNAVAILABLE);
+    }
   }
   json::Value start = json::Value::object();
   start.set("event", "start");
@@ -288,12 +477,23 @@ TrainReport Trainer::run() {
   start.set("train_samples", json::Value(trainCount));
   start.set("validation_samples", json::Value(valCount));
   start.set("start_epoch", json::Value(startEpoch));
+  if (!resumePath.empty())
+    start.set("resumed_from", resumePath);
   log(json::write(start));
+
+  if (keepBest && startEpoch > 0 && badEpochs >= settings.earlyStop &&
+      startEpoch < settings.epochs) {
+    report.stoppedEarly = true;
+    emit("early stop: validation loss has not improved for " +
+         std::to_string(badEpochs) + " epochs (as of the checkpoint)");
+  }
 
   int64_t batchesPerEpoch = (trainCount + batch - 1) / batch;
   std::vector<int64_t> order(static_cast<size_t>(trainCount));
+  int64_t epochsRun = 0, lastEpoch = startEpoch;
   using Clock = std::chrono::steady_clock;
-  for (int64_t epoch = startEpoch; epoch < settings.epochs; ++epoch) {
+  for (int64_t epoch = startEpoch;
+       epoch < settings.epochs && !report.stoppedEarly; ++epoch) {
     auto epochStart = Clock::now();
     for (int64_t i = 0; i < trainCount; ++i)
       order[i] = i;
@@ -329,25 +529,44 @@ TrainReport Trainer::run() {
         std::chrono::duration<double>(Clock::now() - epochStart).count();
     record.imagesPerSecond = trainSeconds > 0 ? trainCount / trainSeconds : 0;
 
+    // Overfitting made visible: validation loss rising while training
+    // loss falls, or a positive gap between them growing, epoch after
+    // epoch.
+    if (valCount > 0) {
+      double trainLoss = record.train.values[0].second;
+      double valLoss = record.validation.values[0].second;
+      record.gap = valLoss - trainLoss;
+      if (!std::isnan(gap.prevVal)) {
+        bool rising = valLoss > gap.prevVal && trainLoss < gap.prevTrain;
+        gap.rising = rising ? gap.rising + 1 : 0;
+        bool widening =
+            record.gap > 0 && record.gap > gap.prevVal - gap.prevTrain;
+        gap.widening = widening ? gap.widening + 1 : 0;
+      }
+      gap.prevTrain = trainLoss;
+      gap.prevVal = valLoss;
+      record.risingEpochs = gap.rising;
+      record.wideningEpochs = gap.widening;
+      record.overfitting = gap.rising >= 2;
+      record.gapWidening = gap.widening >= 3;
+    }
+
     std::string line = "epoch " + std::to_string(epoch + 1) + "/" +
                        std::to_string(settings.epochs) + "  train " +
                        record.train.format();
     if (valCount > 0)
-      line += "  val " + record.validation.format();
+      line += "  val " + record.validation.format() + "  gap " +
+              formatNumber(record.gap, "%+.4f");
     line += "  " + formatNumber(record.imagesPerSecond, "%.0f") + " img/s  " +
             formatNumber(record.seconds, "%.1f") + " s";
+    if (record.overfitting)
+      line += "  << overfitting: val loss rose " +
+              std::to_string(record.risingEpochs) +
+              " epochs in a row while train loss fell";
+    else if (record.gapWidening)
+      line += "  << train/val gap widening " +
+              std::to_string(record.wideningEpochs) + " epochs in a row";
     emit(line);
-    json::Value rec = json::Value::object();
-    rec.set("event", "epoch");
-    rec.set("epoch", json::Value(record.epoch));
-    rec.set("step", json::Value(model.getStepCount()));
-    rec.set("lr", json::Value(lr));
-    rec.set("train", toJson(record.train));
-    if (valCount > 0)
-      rec.set("val", toJson(record.validation));
-    rec.set("images_per_s", json::Value(record.imagesPerSecond));
-    rec.set("seconds", json::Value(record.seconds));
-    log(json::write(rec));
 
     // Best is judged on validation loss, or on training loss without it.
     double monitored = valCount > 0 ? record.validation.values[0].second
@@ -355,22 +574,57 @@ TrainReport Trainer::run() {
     bool improved = monitored < best;
     if (improved) {
       best = monitored;
+      bestEpoch = epoch + 1;
       badEpochs = 0;
+      if (keepBest)
+        bestState.take(model);
     } else {
       ++badEpochs;
     }
+
+    json::Value rec = json::Value::object();
+    rec.set("event", "epoch");
+    rec.set("epoch", json::Value(record.epoch));
+    rec.set("step", json::Value(model.getStepCount()));
+    rec.set("lr", json::Value(lr));
+    rec.set("train", toJson(record.train));
+    if (valCount > 0) {
+      rec.set("val", toJson(record.validation));
+      rec.set("gap", json::Value(record.gap));
+      rec.set("overfitting", json::Value(record.overfitting));
+      rec.set("gap_widening", json::Value(record.gapWidening));
+    }
+    rec.set("best_epoch", json::Value(bestEpoch));
+    rec.set("images_per_s", json::Value(record.imagesPerSecond));
+    rec.set("seconds", json::Value(record.seconds));
+    log(json::write(rec));
+
     if (!checkpointDir.empty()) {
+      // Everything a resumed run needs to make the same choices; nothing
+      // that differs between an interrupted and an uninterrupted run.
       Metadata meta = {
           {"epoch", std::to_string(epoch + 1)},
           {"seed", std::to_string(seed)},
           {"rng", Rng(Rng::deriveSeed(seed, 2 * (epoch + 1))).getState()},
           {"best_loss", formatNumber(best, "%.17g")},
-          {"bad_epochs", std::to_string(badEpochs)}};
+          {"best_epoch", std::to_string(bestEpoch)},
+          {"bad_epochs", std::to_string(badEpochs)},
+          {"batch", std::to_string(batch)},
+          {"train_samples", std::to_string(trainCount)},
+          {"validation_samples", std::to_string(valCount)}};
+      if (valCount > 0) {
+        meta.push_back({"train_loss", formatNumber(gap.prevTrain, "%.17g")});
+        meta.push_back({"val_loss", formatNumber(gap.prevVal, "%.17g")});
+        meta.push_back({"rising_epochs", std::to_string(gap.rising)});
+        meta.push_back({"widening_epochs", std::to_string(gap.widening)});
+      }
       if (improved)
         saveCheckpoint(model, checkpointDir + "/best.safetensors", meta);
       saveCheckpoint(model, checkpointDir + "/last.safetensors", meta);
     }
     report.epochs.push_back(std::move(record));
+    lastEpoch = epoch + 1;
+    ++epochsRun;
     if (settings.earlyStop > 0 && valCount > 0 &&
         badEpochs >= settings.earlyStop) {
       report.stoppedEarly = true;
@@ -378,8 +632,27 @@ TrainReport Trainer::run() {
            std::to_string(badEpochs) + " epochs");
       break;
     }
+    if (options.stopAfter > 0 && epochsRun >= options.stopAfter &&
+        epoch + 1 < settings.epochs) {
+      report.interrupted = true;
+      emit("stopped after " + std::to_string(epochsRun) + " of " +
+           std::to_string(settings.epochs - startEpoch) +
+           " epochs as asked; continue with --resume " +
+           (checkpointDir.empty() ? std::string("CHECKPOINT")
+                                  : checkpointDir));
+      break;
+    }
   }
+  report.bestEpoch = bestEpoch;
+  if (report.interrupted)
+    return report; // the test split is for the end of the whole run
 
+  if (keepBest && bestState.valid && bestEpoch != lastEpoch) {
+    bestState.restore(model);
+    report.restoredBest = true;
+    emit("restored epoch " + std::to_string(bestEpoch) +
+         " (best val loss " + formatNumber(best) + ") for the test split");
+  }
   if (data.test.count > 0) {
     report.test = evaluate(data.test, 0, data.test.count, batch);
     emit("test  " + report.test.format() + "  (" +
@@ -389,6 +662,8 @@ TrainReport Trainer::run() {
     json::Value metrics = toJson(report.test);
     for (const auto &m : metrics.getObject())
       rec.set(m.first, m.second);
+    rec.set("epoch", json::Value(report.restoredBest ? bestEpoch : lastEpoch));
+    rec.set("restored_best", json::Value(report.restoredBest));
     log(json::write(rec));
   }
   return report;

@@ -412,6 +412,9 @@ fm_status_t fm_model_train(fm_model_t *model, const fm_dataset_t *dataset,
         o.checkpointDir = std::string(options->checkpoint_dir);
       if (options->resume_path)
         o.resumePath = options->resume_path;
+      if (options->stop_after < 0)
+        throw Error("stop_after must be non-negative");
+      o.stopAfter = options->stop_after;
       if (options->progress) {
         auto fn = options->progress;
         void *user = options->progress_user_data;

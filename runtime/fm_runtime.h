@@ -214,10 +214,13 @@ typedef struct fm_train_options_t {
   double scale;               /* non-positive: descriptor */
   const char *log_path;       /* JSON lines; NULL: none */
   const char *checkpoint_dir; /* NULL: descriptor; "": no checkpoints */
-  const char *resume_path;    /* NULL: start fresh */
+  const char *resume_path;    /* file or checkpoint folder; NULL: fresh */
   /* Called with each progress line (no newline); NULL: print to stdout. */
   void (*progress)(void *user_data, const char *line);
   void *progress_user_data;
+  /* >0: return after this many epochs, as if interrupted (no test
+   * evaluation); resume_path continues the run. */
+  int32_t stop_after;
 } fm_train_options_t;
 
 void fm_train_options_initialize(fm_train_options_t *out_options);

@@ -225,3 +225,68 @@ TEST(DescriptorTest, RejectsWrongFormatAndBadTrainKeys) {
           2),
       "unknown augmentation 'rotate'");
 }
+
+/// The train-block forms docs/runtime.md promises the compiler, verbatim.
+TEST(DescriptorTest, ParsesTheDocumentedTrainKeyForms) {
+  auto train = [](const std::string &keys) {
+    return parseDescriptor(
+               descriptor(kTensors, steps(), R"(, "train": {)" + keys + "}"),
+               2)
+        .train;
+  };
+  TrainSettings t = train(
+      R"("data": {"kind": "cifar10", "dir": "/data/cifar"},
+         "normalize": {"mean": [0.49, 0.48, 0.45], "std": [0.25, 0.24, 0.26]},
+         "augment": [{"kind": "flip_horizontal"}, {"kind": "random_crop", "pad": 4}],
+         "lr_schedule": {"kind": "cosine", "min": 0, "warmup": 2},
+         "early_stop": 3, "checkpoint": "checkpoints/Cnn", "clip_grad_norm": 1.0)");
+  EXPECT_EQ(t.data.kind, "cifar10");
+  EXPECT_EQ(t.data.dir, "/data/cifar");
+  EXPECT_EQ(t.normalizeMean, std::vector<double>({0.49, 0.48, 0.45}));
+  EXPECT_EQ(t.normalizeStd, std::vector<double>({0.25, 0.24, 0.26}));
+  ASSERT_EQ(t.augment.size(), 2u);
+  EXPECT_EQ(t.augment[0].kind, Augmentation::Kind::FlipHorizontal);
+  EXPECT_EQ(t.augment[1].kind, Augmentation::Kind::RandomCrop);
+  EXPECT_EQ(t.augment[1].pad, 4);
+  EXPECT_EQ(t.schedule.kind, LrSchedule::Kind::Cosine);
+  EXPECT_EQ(t.schedule.min, 0);
+  EXPECT_EQ(t.schedule.warmup, 2);
+  EXPECT_EQ(t.earlyStop, 3);
+  EXPECT_EQ(t.checkpoint, "checkpoints/Cnn");
+  EXPECT_EQ(t.clipGradNorm, 1.0);
+
+  t = train(R"("data": {"kind": "csv", "train": "/d/moons_train.csv",
+                        "test": "/d/moons_test.csv", "label": "label"},
+               "lr_schedule": {"kind": "step", "every": 2, "gamma": 0.5})");
+  EXPECT_EQ(t.data.kind, "csv");
+  EXPECT_EQ(t.data.train, "/d/moons_train.csv");
+  EXPECT_EQ(t.data.test, "/d/moons_test.csv");
+  EXPECT_EQ(t.data.label, "label");
+  EXPECT_EQ(t.schedule.kind, LrSchedule::Kind::Step);
+  EXPECT_EQ(t.schedule.every, 2);
+  EXPECT_EQ(t.schedule.gamma, 0.5);
+  EXPECT_EQ(t.schedule.warmup, 0);
+
+  t = train(R"("lr_schedule": {"kind": "constant", "warmup": 1})");
+  EXPECT_EQ(t.schedule.kind, LrSchedule::Kind::Constant);
+  EXPECT_EQ(t.schedule.warmup, 1);
+  t = train("");
+  EXPECT_EQ(t.schedule.kind, LrSchedule::Kind::Constant);
+  EXPECT_EQ(t.earlyStop, 0);
+  EXPECT_TRUE(t.augment.empty());
+  EXPECT_TRUE(t.normalizeMean.empty());
+
+  EXPECT_FM_ERROR(train(R"("lr_schedule": {"kind": "step", "every": 2})"),
+                  "train.lr_schedule: step needs 'gamma'");
+  EXPECT_FM_ERROR(train(R"("lr_schedule": {"kind": "cosine", "min": -1})"),
+                  "min >= 0");
+  EXPECT_FM_ERROR(train(R"("lr_schedule": {"kind": "linear"})"),
+                  "unknown schedule 'linear'");
+  EXPECT_FM_ERROR(train(R"("data": {"kind": "csv", "train": "a.csv"})"),
+                  "train.data: missing key 'test'");
+  EXPECT_FM_ERROR(train(R"("data": {"kind": "cifar10"})"),
+                  "train.data: missing key 'dir'");
+  EXPECT_FM_ERROR(
+      train(R"("normalize": {"mean": [0.5, 0.5], "std": [0.5]})"),
+      "mean and std need the same, non-zero length");
+}

@@ -322,3 +322,200 @@ TEST_F(TrainerTest, CApiTrainsFromIdxFiles) {
   fm_model_release(model);
   fm_dataset_release(dataset);
 }
+
+/// Reads a whole file.
+static std::vector<uint8_t> fileBytes(const std::string &path) {
+  return readBytes(path);
+}
+
+TEST_F(TrainerTest, InterruptedAndResumedFromTheFolderGivesTheSameFiles) {
+  // A schedule that depends on the total epoch count, so an interruption
+  // that shortened the run would show.
+  LinearConfig c;
+  c.extraTrain =
+      R"(, "lr_schedule": {"kind": "cosine", "min": 0.001, "warmup": 1}, "early_stop": 10)";
+  setConfig(c);
+  Model straight(&desc), first(&desc), second(&desc);
+  TrainOptions o = quiet();
+  o.epochs = 4;
+  o.checkpointDir = tmp.file("straight");
+  o.logPath = tmp.file("straight.jsonl");
+  TrainReport whole = Trainer(straight, data, o).run();
+  o.checkpointDir = tmp.file("split");
+  o.logPath = tmp.file("split.jsonl");
+  o.stopAfter = 2;
+  TrainReport part = Trainer(first, data, o).run();
+  EXPECT_TRUE(part.interrupted);
+  EXPECT_EQ(part.epochs.size(), 2u);
+  EXPECT_EQ(part.test.samples, 0); // the test split waits for the end
+  EXPECT_NE(lines.back().find("stopped after 2 of 4 epochs as asked; "
+                              "continue with --resume " +
+                              tmp.file("split")),
+            std::string::npos)
+      << lines.back();
+  o.stopAfter = 0;
+  o.resumePath = tmp.file("split"); // the folder: its last.safetensors
+  TrainReport rest = Trainer(second, data, o).run();
+  EXPECT_FALSE(rest.interrupted);
+  ASSERT_EQ(rest.epochs.size(), 2u);
+  EXPECT_EQ(rest.epochs[0].epoch, 3);
+  EXPECT_EQ(rest.epochs[1].lr, whole.epochs[3].lr);
+  EXPECT_EQ(rest.test.values, whole.test.values);
+  EXPECT_EQ(fileBytes(tmp.file("split/last.safetensors")),
+            fileBytes(tmp.file("straight/last.safetensors")));
+  EXPECT_EQ(fileBytes(tmp.file("split/best.safetensors")),
+            fileBytes(tmp.file("straight/best.safetensors")));
+  // The log continues: start, 2 epochs, start (resumed), 2 epochs, test.
+  std::ifstream log(tmp.file("split.jsonl"));
+  std::vector<json::Value> records;
+  for (std::string line; std::getline(log, line);)
+    records.push_back(json::parse(line));
+  ASSERT_EQ(records.size(), 7u);
+  EXPECT_EQ(records[3].at("start_epoch", "").getInteger(), 2);
+  EXPECT_EQ(records[3].at("resumed_from", "").getString(),
+            tmp.file("split/last.safetensors"));
+
+  EXPECT_FM_ERROR(Trainer::resolveResumePath(tmp.path()),
+                  "no checkpoint to resume from in folder '" + tmp.path() +
+                      "' (expected " + tmp.path() + "/last.safetensors)");
+  EXPECT_EQ(Trainer::resolveResumePath(tmp.file("x.safetensors")),
+            tmp.file("x.safetensors"));
+}
+
+TEST_F(TrainerTest, ResumingWithAnotherBatchWarns) {
+  Model a(&desc), b(&desc);
+  TrainOptions o = quiet();
+  o.epochs = 1;
+  Trainer(a, data, o).run();
+  o.epochs = 2;
+  o.batch = 8;
+  o.resumePath = tmp.file("ckpt/last.safetensors");
+  Trainer(b, data, o).run();
+  bool warned = false;
+  for (const std::string &l : lines)
+    warned |= l.find("warning: resuming with 8 as batch size but checkpoint") !=
+              std::string::npos;
+  EXPECT_TRUE(warned);
+}
+
+/// Blobs whose validation tail (the last 20 of 203 training samples) is
+/// labelled wrongly: the better the model fits, the worse validation gets.
+static Dataset misleadingValidation() {
+  Dataset d = blobs();
+  for (int64_t i = 183; i < 203; ++i)
+    d.train.labels[i] = (d.train.labels[i] + 1) % 4;
+  return d;
+}
+
+TEST_F(TrainerTest, OverfittingIsFlagged) {
+  Dataset d = misleadingValidation();
+  Model model(&desc);
+  TrainOptions o = quiet();
+  o.logPath = tmp.file("run.jsonl");
+  TrainReport r = Trainer(model, d, o).run();
+  ASSERT_EQ(r.epochs.size(), 5u);
+  bool flagged = false;
+  for (size_t e = 0; e < r.epochs.size(); ++e) {
+    const EpochRecord &rec = r.epochs[e];
+    EXPECT_DOUBLE_EQ(rec.gap,
+                     rec.validation.get("loss") - rec.train.get("loss"));
+    EXPECT_EQ(rec.overfitting, rec.risingEpochs >= 2);
+    EXPECT_NE(lines[e].find("  gap +"), std::string::npos) << lines[e];
+    bool marked = lines[e].find("<< overfitting: val loss rose ") !=
+                  std::string::npos;
+    EXPECT_EQ(marked, rec.overfitting) << lines[e];
+    flagged |= rec.overfitting;
+  }
+  EXPECT_TRUE(flagged);
+  EXPECT_FALSE(r.epochs[0].overfitting);
+  std::ifstream log(tmp.file("run.jsonl"));
+  std::string line;
+  std::getline(log, line); // start
+  std::getline(log, line);
+  json::Value epoch1 = json::parse(line);
+  EXPECT_FALSE(epoch1.at("overfitting", "").getBool());
+  EXPECT_NEAR(epoch1.at("gap", "").getNumber(), r.epochs[0].gap, 1e-12);
+}
+
+TEST_F(TrainerTest, EarlyStopRestoresTheBestEpochForTheTest) {
+  LinearConfig c;
+  c.extraTrain = R"(, "early_stop": 2)";
+  setConfig(c);
+  Dataset d = misleadingValidation();
+  Model model(&desc);
+  TrainOptions o = quiet();
+  o.epochs = 10;
+  TrainReport r = Trainer(model, d, o).run();
+  EXPECT_TRUE(r.stoppedEarly);
+  ASSERT_GE(r.epochs.size(), 3u);
+  EXPECT_LT(r.bestEpoch, r.epochs.back().epoch);
+  EXPECT_TRUE(r.restoredBest);
+  bool said = false;
+  for (const std::string &l : lines)
+    said |= l.rfind("restored epoch " + std::to_string(r.bestEpoch) +
+                        " (best val loss ",
+                    0) == 0;
+  EXPECT_TRUE(said);
+  // The model now holds best.safetensors, and the test ran on it.
+  Model best(&desc);
+  loadCheckpoint(best, tmp.file("ckpt/best.safetensors"));
+  EXPECT_EQ(params(model), params(best));
+  EXPECT_EQ(model.getStepCount(), best.getStepCount());
+  Trainer check(best, d, quiet());
+  EXPECT_EQ(check.evaluate(d.test, 0, d.test.count, 16).values,
+            r.test.values);
+  // last.safetensors is still the last epoch, for --resume.
+  SafetensorsFile last = readSafetensors(tmp.file("ckpt/last.safetensors"));
+  EXPECT_EQ(*last.findMetadata("epoch"),
+            std::to_string(r.epochs.back().epoch));
+  EXPECT_EQ(*last.findMetadata("best_epoch"), std::to_string(r.bestEpoch));
+
+  // Interrupted after the best epoch and resumed into another folder: the
+  // same epochs, the same restored parameters, and a complete folder.
+  Model first(&desc), second(&desc);
+  o.checkpointDir = tmp.file("a");
+  o.stopAfter = r.bestEpoch + 1;
+  EXPECT_TRUE(Trainer(first, d, o).run().interrupted);
+  o.stopAfter = 0;
+  o.resumePath = tmp.file("a");
+  o.checkpointDir = tmp.file("b");
+  TrainReport resumed = Trainer(second, d, o).run();
+  EXPECT_TRUE(resumed.stoppedEarly);
+  EXPECT_TRUE(resumed.restoredBest);
+  EXPECT_EQ(resumed.bestEpoch, r.bestEpoch);
+  EXPECT_EQ(resumed.test.values, r.test.values);
+  EXPECT_EQ(params(second), params(model));
+  EXPECT_EQ(fileBytes(tmp.file("b/best.safetensors")),
+            fileBytes(tmp.file("ckpt/best.safetensors")));
+  EXPECT_EQ(fileBytes(tmp.file("b/last.safetensors")),
+            fileBytes(tmp.file("ckpt/last.safetensors")));
+  // Resuming a run that already stopped early trains nothing more.
+  Model third(&desc);
+  o.resumePath = tmp.file("b");
+  o.checkpointDir = tmp.file("c");
+  TrainReport again = Trainer(third, d, o).run();
+  EXPECT_TRUE(again.stoppedEarly);
+  EXPECT_EQ(again.epochs.size(), 0u);
+  EXPECT_EQ(again.test.values, r.test.values);
+}
+
+TEST_F(TrainerTest, SplitsForEvaluation) {
+  Model model(&desc);
+  TrainOptions o = quiet();
+  o.limit = 100;
+  Trainer t(model, data, o);
+  SplitRange train = t.getSplit("train"), val = t.getSplit("validation"),
+             test = t.getSplit("test");
+  EXPECT_EQ(train.first, 0);
+  EXPECT_EQ(train.count, 90);
+  EXPECT_EQ(val.first, 90);
+  EXPECT_EQ(val.count, 10);
+  EXPECT_EQ(val.split, &data.train);
+  EXPECT_EQ(test.count, 50);
+  EXPECT_EQ(test.split, &data.test);
+  EXPECT_FM_ERROR(t.getSplit("dev"), "unknown split 'dev'");
+  o.validation = 0;
+  Trainer none(model, data, o);
+  EXPECT_FM_ERROR(none.getSplit("validation"),
+                  "there is no validation split: train.validation is 0");
+}
