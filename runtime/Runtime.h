@@ -21,6 +21,7 @@
 #include "runtime/Checkpoint.h"
 #include "runtime/Error.h"
 #include "runtime/Model.h"
+#include "runtime/Predictions.h"
 #include "runtime/Trainer.h"
 #include "runtime/data/Dataset.h"
 #include "runtime/data/IdxDataset.h"

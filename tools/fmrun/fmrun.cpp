@@ -3,19 +3,24 @@
 // This file implements fmrun, the runtime's C++ API on the command line:
 //   fmrun train   MODEL [--epochs N --batch N --seed N --validation F --lr F
 //                        --threads N --log FILE --checkpoint-dir DIR
-//                        --limit N --resume FILE --early-stop N --scale F]
-//   fmrun eval    MODEL [--checkpoint FILE --batch N --threads N]
-//   fmrun predict MODEL [--checkpoint FILE --count N --threads N]
+//                        --limit N --resume FILE|DIR --stop-after N
+//                        --early-stop N --scale F]
+//   fmrun eval    MODEL [--checkpoint FILE --split S --batch N --threads N
+//                        --validation F --limit N]
+//   fmrun predict MODEL [--checkpoint FILE --out FILE.csv|FILE.npy
+//                        --split S --count N --batch N --threads N
+//                        --validation F --limit N]
 //   fmrun bench   MODEL [--batch N --steps N --threads N]
 // MODEL is a lib<Name>.so model library or a .fm source (compiled through
 // fmc --shared into a cache; see ModelLoader.h). Flags override the keys
-// of the model's train block. Exit status: 0 success, 1 runtime error,
-// 2 usage error.
+// of the model's train block. S is train, validation or test (default).
+// Exit status: 0 success, 1 runtime error, 2 usage error.
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/Checkpoint.h"
 #include "runtime/Error.h"
 #include "runtime/Model.h"
+#include "runtime/Predictions.h"
 #include "runtime/Trainer.h"
 #include "runtime/data/Dataset.h"
 #include "tools/fmrun/ModelLoader.h"
@@ -25,6 +30,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <set>
 #include <sys/stat.h>
 
@@ -41,10 +47,13 @@ const char *kUsage =
     "usage: fmrun train|eval|predict|bench MODEL [options]\n"
     "  MODEL                lib<Name>.so model library, or a .fm source\n"
     "train:   --epochs N --batch N --seed N --validation F --lr F --threads N\n"
-    "         --log FILE --checkpoint-dir DIR --limit N --resume FILE\n"
-    "         --early-stop N --scale F\n"
-    "eval:    --checkpoint FILE --batch N --threads N\n"
-    "predict: --checkpoint FILE --count N --threads N\n"
+    "         --log FILE --checkpoint-dir DIR --limit N --early-stop N\n"
+    "         --scale F --resume FILE|DIR (DIR: DIR/last.safetensors)\n"
+    "         --stop-after N (return after N epochs; continue with --resume)\n"
+    "eval:    --checkpoint FILE --split train|validation|test --batch N\n"
+    "         --threads N --validation F --limit N\n"
+    "predict: --checkpoint FILE --out FILE.csv|FILE.npy --split S --count N\n"
+    "         --batch N --threads N --validation F --limit N\n"
     "bench:   --batch N --steps N --threads N\n"
     "compile (.fm only): --fmc PATH --target T --schedule S\n"
     "         --optimizer 'sgd(lr=0.1, momentum=0.9)' --data 'idx(...)'\n";
@@ -53,9 +62,13 @@ const char *kUsage =
 const std::map<std::string, std::set<std::string>> kFlags = {
     {"train",
      {"epochs", "batch", "seed", "validation", "lr", "threads", "log",
-      "checkpoint-dir", "limit", "resume", "early-stop", "scale"}},
-    {"eval", {"checkpoint", "batch", "threads"}},
-    {"predict", {"checkpoint", "count", "threads"}},
+      "checkpoint-dir", "limit", "resume", "stop-after", "early-stop",
+      "scale"}},
+    {"eval",
+     {"checkpoint", "split", "batch", "threads", "validation", "limit"}},
+    {"predict",
+     {"checkpoint", "out", "split", "count", "batch", "threads", "validation",
+      "limit"}},
     {"bench", {"batch", "steps", "threads"}}};
 const std::set<std::string> kCompileFlags = {"fmc", "target", "schedule"};
 /// Train keys whose value is compiled into the library: overriding them
@@ -137,13 +150,20 @@ Args parseArgs(int argc, char **argv) {
   // Check numbers now, before minutes of compiling or loading data.
   static const std::map<std::string, int64_t> intFlags = {
       {"epochs", 0}, {"batch", 1}, {"seed", 0},  {"threads", 1},
-      {"limit", 1},  {"count", 1}, {"steps", 1}, {"early-stop", 0}};
+      {"limit", 1},  {"count", 1}, {"steps", 1}, {"early-stop", 0},
+      {"stop-after", 1}};
   for (const auto &f : a.flags) {
     auto it = intFlags.find(f.first);
     if (it != intFlags.end())
       a.getInt(f.first, it->second);
     else if (f.first == "validation" || f.first == "lr" || f.first == "scale")
       a.getDouble(f.first);
+  }
+  if (a.has("split")) {
+    const std::string &split = a.flags["split"];
+    if (split != "train" && split != "validation" && split != "test")
+      throw UsageError("--split expects train, validation or test but got '" +
+                       split + "'");
   }
   return a;
 }
@@ -207,6 +227,8 @@ int runTrain(Model &model, const Dataset &data, const Args &args) {
     o.limit = args.getInt("limit", 1);
   if (args.has("checkpoint-dir"))
     o.checkpointDir = args.get("checkpoint-dir");
+  if (args.has("stop-after"))
+    o.stopAfter = args.getInt("stop-after", 1);
   o.logPath = args.get("log");
   o.resumePath = args.get("resume");
   Trainer trainer(model, data, o);
@@ -218,14 +240,44 @@ int runTrain(Model &model, const Dataset &data, const Args &args) {
   return 0;
 }
 
+/// The options eval and predict share: which samples a split holds.
+TrainOptions splitOptions(const Args &args) {
+  TrainOptions o;
+  if (args.has("validation"))
+    o.validation = args.getDouble("validation");
+  if (args.has("limit"))
+    o.limit = args.getInt("limit", 1);
+  if (args.has("batch"))
+    o.batch = args.getInt("batch", 1);
+  return o;
+}
+
 int runEval(Model &model, const Dataset &data, const Args &args) {
   restore(model, args);
-  Trainer trainer(model, data);
-  int64_t batch =
-      args.has("batch") ? args.getInt("batch", 1) : trainer.getSettings().batch;
-  Metrics m = trainer.evaluate(data.test, 0, data.test.count, batch);
-  std::printf("test  %s  (%lld samples)\n", m.format().c_str(),
-              static_cast<long long>(m.samples));
+  Trainer trainer(model, data, splitOptions(args));
+  SplitRange range = trainer.getSplit(args.has("split") ? args.get("split")
+                                                        : "test");
+  int64_t batch = trainer.getSettings().batch;
+  Metrics m = trainer.evaluate(*range.split, range.first, range.count, batch);
+  std::printf("%s  %s  (%lld samples)\n", range.name.c_str(),
+              m.format().c_str(), static_cast<long long>(m.samples));
+  // Per-class accuracy and the confusion matrix, from the first output.
+  const Descriptor &d = model.getDescriptor();
+  std::string whyNot;
+  std::optional<ConfusionMatrix> confusion;
+  if (d.outputs.empty() || !model.hasStep(StepKind::Predict)) {
+    whyNot = "the model has no outputs";
+  } else {
+    std::vector<OutputArray> outs =
+        predictSplit(trainer, model, range, batch, {d.outputs[0]});
+    confusion = computeConfusion(model, data, outs[0], range, whyNot);
+  }
+  if (confusion)
+    std::fputs(confusion->format(d.outputs[0]).c_str(), stdout);
+  else
+    std::printf("per-class accuracy and confusion matrix: not applicable "
+                "(%s)\n",
+                whyNot.c_str());
   return 0;
 }
 
@@ -235,34 +287,53 @@ int runPredict(Model &model, const Dataset &data, const Args &args) {
   if (d.outputs.empty())
     throw Error("model '" + d.model + "' has no outputs to predict",
                 FM_STATUS_FAILED_PRECONDITION);
-  int64_t count = args.has("count") ? args.getInt("count", 1) : 10;
-  count = std::min(count, data.test.count);
-  Trainer trainer(model, data);
-  std::vector<int64_t> indices(static_cast<size_t>(count));
-  for (int64_t i = 0; i < count; ++i)
-    indices[i] = i;
-  trainer.loadBatch(data.test, indices.data(), count, false, 0);
-  model.run(StepKind::Predict, count);
-  int out = model.getOutputId(d.outputs[0]);
-  const TensorDesc &t = d.tensors[out];
-  int64_t per = t.getSampleElementCount();
-  std::vector<double> values(static_cast<size_t>(count * per));
-  model.checkHostReadable(out);
-  for (size_t i = 0; i < values.size(); ++i)
-    values[i] = t.dtype == DType::F64
-                    ? static_cast<const double *>(model.getData(out))[i]
-                    : static_cast<const float *>(model.getData(out))[i];
+  Trainer trainer(model, data, splitOptions(args));
+  SplitRange range = trainer.getSplit(args.has("split") ? args.get("split")
+                                                        : "test");
+  bool toFile = args.has("out");
+  int64_t count = args.has("count") ? args.getInt("count", 1)
+                                    : (toFile ? range.count : 10);
+  range.count = std::min(count, range.count);
+  int64_t batch = trainer.getSettings().batch;
+  if (toFile) {
+    std::vector<OutputArray> outs = predictSplit(trainer, model, range, batch);
+    std::vector<std::string> files = writePredictions(args.get("out"), outs);
+    for (size_t i = 0; i < files.size(); ++i) {
+      std::string what;
+      for (size_t o = 0; o < outs.size(); ++o)
+        if (files.size() == 1 || o == i) {
+          std::vector<int64_t> shape = outs[o].shape;
+          shape[0] = -1;
+          what += std::string(what.empty() ? "" : ", ") + outs[o].name + " " +
+                  formatShape(outs[o].dtype, shape);
+        }
+      std::printf("wrote %s: %lld %s samples; %s\n", files[i].c_str(),
+                  static_cast<long long>(range.count), range.name.c_str(),
+                  what.c_str());
+    }
+    return 0;
+  }
+  // Without --out: the first samples on the terminal, argmax against the
+  // label.
+  std::vector<OutputArray> outs =
+      predictSplit(trainer, model, range, batch, {d.outputs[0]});
+  const OutputArray &out = outs[0];
+  int64_t per = out.getSampleElementCount();
   int64_t correct = 0;
-  for (int64_t i = 0; i < count; ++i) {
-    const double *row = values.data() + i * per;
-    int64_t best = std::max_element(row, row + per) - row;
-    correct += best == data.test.labels[i];
+  for (int64_t i = 0; i < range.count; ++i) {
+    int64_t best = 0;
+    for (int64_t c = 1; c < per; ++c)
+      if (out.get(i * per + c) > out.get(i * per + best))
+        best = c;
+    int32_t label = range.split->labels[range.first + i];
+    correct += best == label;
     std::printf("sample %lld: %s %lld (%.4f)  label %d\n",
-                static_cast<long long>(i), d.outputs[0].c_str(),
-                static_cast<long long>(best), row[best], data.test.labels[i]);
+                static_cast<long long>(range.first + i), out.name.c_str(),
+                static_cast<long long>(best), out.get(i * per + best), label);
   }
   std::printf("%lld of %lld predicted correctly\n",
-              static_cast<long long>(correct), static_cast<long long>(count));
+              static_cast<long long>(correct),
+              static_cast<long long>(range.count));
   return 0;
 }
 
