@@ -72,8 +72,10 @@ struct Builtin {
   BuiltinFn lower;
 };
 
-/// The table of built-in operations (MLIRGenBuiltins.cpp).
+/// The table of built-in operations (MLIRGenBuiltins.cpp); layers and
+/// neural-network ops are added by MLIRGenLayers.cpp.
 const llvm::StringMap<Builtin> &getBuiltins();
+void addLayerBuiltins(llvm::StringMap<Builtin> &table);
 
 class MLIRGenImpl {
 public:
@@ -105,6 +107,12 @@ public:
     return Term::tensor(op->getResult(0), where);
   }
 
+  /// Like `build`, for an op known by name only (its shape rule found
+  /// through InferTypeOpInterface).
+  Term buildNamed(const Location &where, llvm::StringRef opName,
+                  mlir::ValueRange operands,
+                  llvm::ArrayRef<mlir::NamedAttribute> attrs = {});
+
   /// The tensor `t` stands for; numbers become constants of `elem`.
   mlir::Value asTensor(const Term &t, mlir::Type elem, llvm::StringRef what);
   /// A constant-number argument (int if `integer`), or nullopt after an error.
@@ -122,7 +130,17 @@ public:
   /// §7 (`scope.layer.tensor`), and loads it.
   mlir::Value createParam(const Location &where, llvm::StringRef layer,
                           llvm::StringRef tensor, mlir::RankedTensorType type,
-                          llvm::StringRef init, llvm::ArrayRef<double> initArgs);
+                          llvm::StringRef init, llvm::ArrayRef<double> initArgs,
+                          llvm::StringRef kind = "param",
+                          std::string *symbol = nullptr);
+  /// Writes `value` to the state tensor `symbol` (running statistics);
+  /// only train_step keeps such stores.
+  void storeState(const Location &where, mlir::Value value, llvm::StringRef symbol);
+  /// The optimizer-step counter, a model argument fed by the runtime
+  /// (the seed of dropout masks).
+  mlir::Value stepScalar(const Location &where);
+  /// The trainable parameters defined so far, in definition order.
+  llvm::SmallVector<mlir::fm::ParamOp> getParams();
   /// The name of the next layer call of `op` in the current scope, or
   /// `explicitName` if given.
   std::string layerName(llvm::StringRef op, llvm::StringRef explicitName);
@@ -178,6 +196,102 @@ private:
 bool lowerTrainBlock(MLIRGenImpl &gen, mlir::ModuleOp module,
                      const TrainAST *train, const TrainAST *overrides,
                      llvm::StringRef sourceFile);
+
+//===----------------------------------------------------------------------===//
+// Helpers for writing built-ins
+//===----------------------------------------------------------------------===//
+
+namespace builtins {
+
+inline Term str(const char *s) {
+  Term t;
+  t.kind = Term::String;
+  t.text = s;
+  return t;
+}
+inline Term boolean(bool v) {
+  Term t;
+  t.kind = Term::Bool;
+  t.flag = v;
+  return t;
+}
+inline Term integer(int64_t v) { return Term::num(v, true, Location()); }
+inline Term number(double v) { return Term::num(v, false, Location()); }
+
+/// The tensor argument `name` (numbers become f32 scalars).
+inline mlir::Value tensorArg(MLIRGenImpl &g, BoundArgs &a, const char *name) {
+  return g.asTensor(a[name], g.f32(), std::string("argument '") + name + "'");
+}
+
+/// Builds fm ops at one source location for compositions (batch norm,
+/// GELU, binary cross-entropy, ...); a null operand gives a null result.
+struct Ops {
+  MLIRGenImpl &g;
+  Location loc;
+
+  mlir::Value scalar(mlir::Type elem, double v) {
+    return g.asTensor(Term::num(v, false, loc), elem, "a constant");
+  }
+  static mlir::Type elemOf(mlir::Value v) {
+    return MLIRGenImpl::tensorType(v).getElementType();
+  }
+  mlir::Value scalarLike(mlir::Value v, double c) { return scalar(elemOf(v), c); }
+  template <typename OpTy>
+  mlir::Value op(mlir::ValueRange operands,
+                 llvm::ArrayRef<mlir::NamedAttribute> attrs = {}) {
+    for (mlir::Value v : operands)
+      if (!v)
+        return {};
+    Term t = g.build<OpTy>(loc, operands, attrs);
+    return t.ok() ? t.value : mlir::Value();
+  }
+  mlir::Value add(mlir::Value a, mlir::Value b) { return op<mlir::fm::AddOp>({a, b}); }
+  mlir::Value sub(mlir::Value a, mlir::Value b) { return op<mlir::fm::SubOp>({a, b}); }
+  mlir::Value mul(mlir::Value a, mlir::Value b) { return op<mlir::fm::MulOp>({a, b}); }
+  mlir::Value div(mlir::Value a, mlir::Value b) { return op<mlir::fm::DivOp>({a, b}); }
+  mlir::Value cmp(const char *pred, mlir::Value a, mlir::Value b) {
+    return op<mlir::fm::CompareOp>(
+        {a, b}, {g.builder().getNamedAttr("predicate", g.builder().getStringAttr(pred))});
+  }
+  mlir::Value named(llvm::StringRef name, mlir::ValueRange operands,
+                    llvm::ArrayRef<mlir::NamedAttribute> attrs = {}) {
+    for (mlir::Value v : operands)
+      if (!v)
+        return {};
+    Term t = g.buildNamed(loc, name, operands, attrs);
+    return t.ok() ? t.value : mlir::Value();
+  }
+  mlir::Value select(mlir::Value c, mlir::Value a, mlir::Value b) {
+    return op<mlir::fm::SelectOp>({c, a, b});
+  }
+  mlir::Value reduce(bool mean, mlir::Value x, llvm::ArrayRef<int64_t> axes,
+                     bool keepdims) {
+    auto &b = g.builder();
+    llvm::SmallVector<mlir::NamedAttribute> attrs = {
+        b.getNamedAttr("axes", b.getDenseI64ArrayAttr(axes)),
+        b.getNamedAttr("keepdims", b.getBoolAttr(keepdims))};
+    return mean ? op<mlir::fm::ReduceMeanOp>(x, attrs) : op<mlir::fm::ReduceSumOp>(x, attrs);
+  }
+  mlir::Value castTo(mlir::Value x, mlir::Type elem) {
+    if (!x || elemOf(x) == elem)
+      return x;
+    auto t = MLIRGenImpl::tensorType(x);
+    return g.builder().create<mlir::fm::CastOp>(
+        g.loc(loc), mlir::RankedTensorType::get(t.getShape(), elem), x);
+  }
+  mlir::Value reshape(mlir::Value x, llvm::ArrayRef<int64_t> shape) {
+    if (!x)
+      return x;
+    auto t = mlir::RankedTensorType::get(shape, elemOf(x));
+    return t == x.getType() ? x
+                            : g.builder().create<mlir::fm::ReshapeOp>(g.loc(loc), t, x);
+  }
+  static llvm::SmallVector<int64_t> allAxes(mlir::Value x) {
+    return llvm::to_vector(llvm::seq<int64_t>(0, MLIRGenImpl::tensorType(x).getRank()));
+  }
+};
+
+} // namespace builtins
 
 } // namespace fm
 

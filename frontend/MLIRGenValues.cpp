@@ -161,7 +161,8 @@ mlir::Value MLIRGenImpl::createParam(const Location &where, llvm::StringRef laye
                                      llvm::StringRef tensor,
                                      mlir::RankedTensorType type,
                                      llvm::StringRef init,
-                                     llvm::ArrayRef<double> initArgs) {
+                                     llvm::ArrayRef<double> initArgs,
+                                     llvm::StringRef kind, std::string *symbol) {
   std::string name = scopes.back().prefix;
   if (!layer.empty())
     name += layer.str() + ".";
@@ -175,7 +176,9 @@ mlir::Value MLIRGenImpl::createParam(const Location &where, llvm::StringRef laye
   fans(type, fanIn, fanOut);
   mlir::OpBuilder mb(&ctx);
   mb.setInsertionPoint(modelFn);
-  mb.create<mlir::fm::ParamOp>(loc(where), name, type, "param", init,
+  if (symbol)
+    *symbol = name;
+  mb.create<mlir::fm::ParamOp>(loc(where), name, type, kind, init,
                                mb.getF64ArrayAttr(initArgs),
                                mb.getI64IntegerAttr(fanIn),
                                mb.getI64IntegerAttr(fanOut));
@@ -276,3 +279,51 @@ std::optional<mlir::RankedTensorType> MLIRGenImpl::genType(const TypeAST &type) 
   return mlir::RankedTensorType::get(shape, elementType(type.elementType));
 }
 
+
+void MLIRGenImpl::storeState(const Location &where, mlir::Value value,
+                             llvm::StringRef symbol) {
+  b.create<mlir::fm::StoreOp>(loc(where), value,
+                              mlir::FlatSymbolRefAttr::get(&ctx, symbol));
+}
+
+mlir::Value MLIRGenImpl::stepScalar(const Location &where) {
+  for (auto &[arg, attrs] : args)
+    if (attrs.contains("fm.scalar"))
+      return arg;
+  mlir::Block &entry = modelFn.getBody().front();
+  mlir::Value arg = entry.addArgument(
+      mlir::RankedTensorType::get({}, b.getF32Type()), loc(where));
+  args.push_back({arg, b.getDictionaryAttr({b.getNamedAttr(
+                           "fm.scalar", b.getStringAttr("step"))})});
+  return arg;
+}
+
+llvm::SmallVector<mlir::fm::ParamOp> MLIRGenImpl::getParams() {
+  llvm::SmallVector<mlir::fm::ParamOp> out;
+  for (auto p : module.getOps<mlir::fm::ParamOp>())
+    if (p.isTrainable())
+      out.push_back(p);
+  return out;
+}
+
+Term MLIRGenImpl::buildNamed(const Location &where, llvm::StringRef opName,
+                             mlir::ValueRange operands,
+                             llvm::ArrayRef<mlir::NamedAttribute> attrs) {
+  auto name = mlir::RegisteredOperationName::lookup(opName, &ctx);
+  auto *infer = name ? name->getInterface<mlir::InferTypeOpInterface>() : nullptr;
+  if (!infer)
+    return error(where, "internal error: '" + opName + "' has no shape rule");
+  llvm::SmallVector<mlir::Type> types;
+  if (mlir::failed(infer->inferReturnTypes(&ctx, loc(where), operands,
+                                           b.getDictionaryAttr(attrs),
+                                           /*properties=*/nullptr,
+                                           /*regions=*/{}, types))) {
+    ++shapeErrors;
+    return Term::invalid();
+  }
+  mlir::OperationState state(loc(where), opName);
+  state.addOperands(operands);
+  state.addAttributes(attrs);
+  state.addTypes(types);
+  return Term::tensor(b.create(state)->getResult(0), where);
+}

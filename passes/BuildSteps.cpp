@@ -92,6 +92,14 @@ struct BuildStepsPass : fm::impl::BuildStepsPassBase<BuildStepsPass> {
       step.walk([](StoreOp store) { store.erase(); });
     eraseDeadOps(step);
 
+    // The step counter (dropout's seed) is fed to train_step only.
+    if (!training) {
+      llvm::BitVector unusedScalars(step.getNumArguments());
+      for (BlockArgument arg : step.getArguments())
+        if (step.getArgAttr(arg.getArgNumber(), "fm.scalar") && arg.use_empty())
+          unusedScalars.set(arg.getArgNumber());
+      step.eraseArguments(unusedScalars);
+    }
     if (keepLabels)
       return success();
     llvm::BitVector labels(step.getNumArguments());

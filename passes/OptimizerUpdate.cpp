@@ -205,16 +205,20 @@ struct OptimizerUpdatePass : fm::impl::OptimizerUpdatePassBase<OptimizerUpdatePa
       // The learning rate (after any schedule) and the 1-based step count
       // come from the runtime each step.
       auto scalar = RankedTensorType::get({}, Float32Type::get(ctx));
-      unsigned n = fn.getNumArguments();
-      fn.insertArgument(n, scalar,
-                        DictionaryAttr::get(ctx, {NamedAttribute(
-                            StringAttr::get(ctx, "fm.scalar"), StringAttr::get(ctx, "lr"))}),
-                        fn.getLoc());
-      fn.insertArgument(n + 1, scalar,
-                        DictionaryAttr::get(ctx, {NamedAttribute(
-                            StringAttr::get(ctx, "fm.scalar"), StringAttr::get(ctx, "step"))}),
-                        fn.getLoc());
-      Value lr = fn.getArgument(n), step = fn.getArgument(n + 1);
+      // The front end may already take the step counter (dropout's seed).
+      auto scalarArg = [&](StringRef name) -> Value {
+        for (BlockArgument arg : fn.getArguments())
+          if (auto a = fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "fm.scalar"))
+            if (a.getValue() == name)
+              return arg;
+        unsigned n = fn.getNumArguments();
+        fn.insertArgument(n, scalar,
+                          DictionaryAttr::get(ctx, {NamedAttribute(
+                              StringAttr::get(ctx, "fm.scalar"), StringAttr::get(ctx, name))}),
+                          fn.getLoc());
+        return fn.getArgument(n);
+      };
+      Value lr = scalarArg("lr"), step = scalarArg("step");
       if (spec->clipGradNorm > 0)
         clipGradients(applies, spec->clipGradNorm);
       for (ApplyGradientOp apply : applies) {
