@@ -351,7 +351,11 @@ bool MLIRGenImpl::genModel(const ModelAST &model) {
     diag.error(model.getLoc(), "model '" + model.getName() + "' has no input");
     ok = false;
   }
-  if (!llvm::any_of(results, [](const Result &r) { return r.role == "loss"; })) {
+  // A loss statement that failed has been reported already.
+  bool writesLoss = llvm::any_of(model.getBody(), [](const StmtPtr &s) {
+    return llvm::isa<LossStmtAST>(s.get());
+  });
+  if (!writesLoss) {
     diag.error(model.getLoc(), "model '" + model.getName() + "' has no loss");
     ok = false;
   }

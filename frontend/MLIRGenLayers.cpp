@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "frontend/MLIRGenImpl.h"
 
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/GlobPattern.h"
 
 #include <cmath>
@@ -290,7 +291,7 @@ Term lowerDropout(MLIRGenImpl &g, const CallExprAST &c, BoundArgs &a) {
     return Term::invalid();
   if (*rate < 0 || *rate >= 1)
     return g.error(a["rate"].loc, "expected a dropout rate in [0, 1) but got " +
-                                      std::to_string(*rate));
+                                      llvm::formatv("{0}", *rate).str());
   if (*rate == 0)
     return Term::tensor(x, c.getLoc());
   auto &b = g.builder();
