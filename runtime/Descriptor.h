@@ -7,11 +7,15 @@
 // its own.
 //
 // Train-block keys beyond docs/descriptor.md that this runtime reads
-// (LANGUAGE.md section 9 in JSON form):
+// (LANGUAGE.md section 9 in JSON form; docs/runtime.md has the exact forms
+// fmc emits):
+//   "data":        {"kind": "cifar10", "dir": D} or {"kind": "csv",
+//                  "train": P, "test": P, "label": "column"}
 //   "normalize":   {"mean": [..], "std": [..]}  (or [mean, std]; numbers or
 //                  per-channel arrays; channels are axis 1 of the input)
-//   "augment":     [{"kind": "flip_horizontal"}, {"kind": "random_crop", "pad":
-//   4}] "lr_schedule": {"kind": "constant" | "step" | "cosine", "every": E,
+//   "augment":     [{"kind": "flip_horizontal"},
+//                   {"kind": "random_crop", "pad": 4}]
+//   "lr_schedule": {"kind": "constant" | "step" | "cosine", "every": E,
 //                   "gamma": G, "min": M, "warmup": W}  (E, W in epochs)
 //   "early_stop":  patience in epochs;  "checkpoint": directory
 //   "clip_grad_norm": read but unused (compiled into the kernels)

@@ -101,7 +101,8 @@ fm::predictSplit(Trainer &trainer, Model &model, const SplitRange &range,
     trainer.loadBatch(*range.split, indices.data(), size, false, 0);
     model.run(StepKind::Predict, size);
     for (size_t o = 0; o < outs.size(); ++o) {
-      size_t perSample = outs[o].bytes.size() / std::max<int64_t>(range.count, 1);
+      size_t perSample =
+          outs[o].bytes.size() / std::max<int64_t>(range.count, 1);
       model.readTensor(ids[o], size, outs[o].bytes.data() + start * perSample,
                        size * perSample);
     }
@@ -268,7 +269,14 @@ void fm::writeNpy(const std::string &path, const OutputArray &a) {
   if (header.size() > 65535)
     throw Error("'" + path + "': the .npy header is too long",
                 FM_STATUS_INVALID_ARGUMENT);
-  uint8_t preamble[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+  uint8_t preamble[10] = {0x93,
+                          'N',
+                          'U',
+                          'M',
+                          'P',
+                          'Y',
+                          1,
+                          0,
                           static_cast<uint8_t>(header.size() & 0xff),
                           static_cast<uint8_t>(header.size() >> 8)};
   OutFile f(path);
@@ -341,8 +349,7 @@ std::string ConfusionMatrix::format(const std::string &output) const {
   char buf[64];
   std::string s = "per-class accuracy (argmax of output '" + output +
                   "' over its last axis):\n";
-  size_t countWidth =
-      std::max<size_t>(7, std::to_string(getTotal()).size());
+  size_t countWidth = std::max<size_t>(7, std::to_string(getTotal()).size());
   s += "  " + pad("class", 5) + "  " + pad("accuracy", 8) + "  " +
        pad("correct", countWidth) + " / samples\n";
   for (int64_t c = 0; c < classes; ++c) {
@@ -379,10 +386,11 @@ std::string ConfusionMatrix::format(const std::string &output) const {
   return s;
 }
 
-std::optional<ConfusionMatrix>
-fm::computeConfusion(const Model &model, const Dataset &data,
-                     const OutputArray &pred, const SplitRange &range,
-                     std::string &whyNot) {
+std::optional<ConfusionMatrix> fm::computeConfusion(const Model &model,
+                                                    const Dataset &data,
+                                                    const OutputArray &pred,
+                                                    const SplitRange &range,
+                                                    std::string &whyNot) {
   const Descriptor &d = model.getDescriptor();
   std::vector<int> labels = d.getTensorsOfKind(TensorKind::Label);
   if (labels.size() != 1) {
@@ -392,8 +400,7 @@ fm::computeConfusion(const Model &model, const Dataset &data,
   const TensorDesc &label = d.tensors[labels[0]];
   if (label.dtype == DType::F32 || label.dtype == DType::F64) {
     whyNot = "label '" + label.name + "' is " +
-             formatShape(label.dtype, label.shape) +
-             ", not integer class ids";
+             formatShape(label.dtype, label.shape) + ", not integer class ids";
     return std::nullopt;
   }
   if (!data.classLabels) {
@@ -433,7 +440,8 @@ fm::computeConfusion(const Model &model, const Dataset &data,
     int32_t truth = range.split->labels[range.first + i];
     if (truth < 0 || truth >= m.classes) {
       whyNot = "label " + std::to_string(truth) + " of sample " +
-               std::to_string(range.first + i) + " is not a class of the output";
+               std::to_string(range.first + i) +
+               " is not a class of the output";
       return std::nullopt;
     }
     ++m.counts[truth * m.classes + best];

@@ -36,10 +36,9 @@ struct OutputArray {
 /// Runs the predict step over `range` in batches of `batch` and returns
 /// the outputs named in `names` (all of the model's outputs if empty), in
 /// the model's order. An output must have the batch extent first.
-std::vector<OutputArray> predictSplit(Trainer &trainer, Model &model,
-                                      const SplitRange &range, int64_t batch,
-                                      const std::vector<std::string> &names =
-                                          {});
+std::vector<OutputArray>
+predictSplit(Trainer &trainer, Model &model, const SplitRange &range,
+             int64_t batch, const std::vector<std::string> &names = {});
 
 /// Writes outputs to `path` by its extension and returns the files written:
 ///  - `.csv`: one row per sample; a header naming each column `name` (a
@@ -76,10 +75,11 @@ struct ConfusionMatrix {
 /// against the class labels. Returns nullopt and sets `whyNot` when the
 /// model is not a classifier in that sense (floating labels, one score
 /// per sample, several predictions per sample).
-std::optional<ConfusionMatrix>
-computeConfusion(const Model &model, const Dataset &data,
-                 const OutputArray &predictions, const SplitRange &range,
-                 std::string &whyNot);
+std::optional<ConfusionMatrix> computeConfusion(const Model &model,
+                                                const Dataset &data,
+                                                const OutputArray &predictions,
+                                                const SplitRange &range,
+                                                std::string &whyNot);
 
 } // namespace fm
 

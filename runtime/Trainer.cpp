@@ -393,7 +393,8 @@ TrainReport Trainer::run() {
     if (std::optional<double> b = getMetadataDouble(meta, "best_loss"))
       best = *b;
     bestEpoch = getMetadataInt(meta, "best_epoch").value_or(0);
-    gap.prevTrain = getMetadataDouble(meta, "train_loss").value_or(gap.prevTrain);
+    gap.prevTrain =
+        getMetadataDouble(meta, "train_loss").value_or(gap.prevTrain);
     gap.prevVal = getMetadataDouble(meta, "val_loss").value_or(gap.prevVal);
     gap.rising = getMetadataInt(meta, "rising_epochs").value_or(0);
     gap.widening = getMetadataInt(meta, "widening_epochs").value_or(0);
@@ -457,14 +458,13 @@ TrainReport Trainer::run() {
     // Resuming into another folder: carry the best checkpoint over, so
     // the new folder is complete.
     if (!resumeBest.empty() &&
-        !std::filesystem::equivalent(checkpointDir, folderOf(resumeBest),
-                                     ec)) {
+        !std::filesystem::equivalent(checkpointDir, folderOf(resumeBest), ec)) {
       std::filesystem::copy_file(
           resumeBest, checkpointDir + "/best.safetensors",
           std::filesystem::copy_options::overwrite_existing, ec);
       if (ec)
-        throw Error("cannot copy '" + resumeBest + "' into '" +
-                        checkpointDir + "': " + ec.message(),
+        throw Error("cannot copy '" + resumeBest + "' into '" + checkpointDir +
+                        "': " + ec.message(),
                     FM_STATUS_UNAVAILABLE);
     }
   }
@@ -638,8 +638,7 @@ TrainReport Trainer::run() {
       emit("stopped after " + std::to_string(epochsRun) + " of " +
            std::to_string(settings.epochs - startEpoch) +
            " epochs as asked; continue with --resume " +
-           (checkpointDir.empty() ? std::string("CHECKPOINT")
-                                  : checkpointDir));
+           (checkpointDir.empty() ? std::string("CHECKPOINT") : checkpointDir));
       break;
     }
   }
@@ -650,8 +649,8 @@ TrainReport Trainer::run() {
   if (keepBest && bestState.valid && bestEpoch != lastEpoch) {
     bestState.restore(model);
     report.restoredBest = true;
-    emit("restored epoch " + std::to_string(bestEpoch) +
-         " (best val loss " + formatNumber(best) + ") for the test split");
+    emit("restored epoch " + std::to_string(bestEpoch) + " (best val loss " +
+         formatNumber(best) + ") for the test split");
   }
   if (data.test.count > 0) {
     report.test = evaluate(data.test, 0, data.test.count, batch);

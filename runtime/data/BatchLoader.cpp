@@ -68,13 +68,14 @@ void BatchLoader::checkShapes() const {
                     getDTypeName(label.dtype) + "[N, 1])",
                 FM_STATUS_INVALID_ARGUMENT);
   if (!isFloating(label.dtype) && !data.classLabels)
-    throw Error("label '" + label.name + "' is " +
-                    formatShape(label.dtype, label.shape) +
-                    " (class ids) but data set '" + data.name +
-                    "' has labels that are not class ids: " +
-                    data.labelProblem + "; declare the label f32 to train "
-                    "on float targets",
-                FM_STATUS_INVALID_ARGUMENT);
+    throw Error(
+        "label '" + label.name + "' is " +
+            formatShape(label.dtype, label.shape) +
+            " (class ids) but data set '" + data.name +
+            "' has labels that are not class ids: " + data.labelProblem +
+            "; declare the label f32 to train "
+            "on float targets",
+        FM_STATUS_INVALID_ARGUMENT);
   size_t channels = settings.normalizeMean.size();
   if (channels > 1 && (in.shape.size() < 2 || in.shape[1] != int64_t(channels)))
     throw Error("normalize has " + std::to_string(channels) +

@@ -59,8 +59,9 @@ void appendBatch(const std::string &path, Split &split) {
                     std::to_string(size / kRecordBytes) + " has " +
                     std::to_string(size % kRecordBytes) + " of its " +
                     std::to_string(kRecordBytes) + " bytes (1 label byte + " +
-                    std::to_string(kImageBytes) + " pixel bytes; the file has " +
-                    std::to_string(size) + " bytes)",
+                    std::to_string(kImageBytes) +
+                    " pixel bytes; the file has " + std::to_string(size) +
+                    " bytes)",
                 FM_STATUS_DATA_LOSS);
   int64_t records = size / kRecordBytes;
   split.u8.reserve(split.u8.size() + records * kImageBytes);

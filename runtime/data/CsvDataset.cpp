@@ -153,8 +153,7 @@ CsvTable readCsv(const std::string &path, const std::string &label,
       auto it = seen.find(label);
       if (it == seen.end())
         throw Error(where + ": no label column '" + label +
-                        "' in the header (columns: " + joinNames(header) +
-                        ")",
+                        "' in the header (columns: " + joinNames(header) + ")",
                     FM_STATUS_NOT_FOUND);
       labelColumn = it->second;
       if (expectFeatures) {
@@ -182,8 +181,9 @@ CsvTable readCsv(const std::string &path, const std::string &label,
             featureColumn.push_back(static_cast<int>(c));
           }
         if (table.features.empty())
-          throw Error(where + ": no feature columns: the header has only "
-                              "the label column '" +
+          throw Error(where +
+                          ": no feature columns: the header has only "
+                          "the label column '" +
                           label + "'",
                       FM_STATUS_DATA_LOSS);
       }

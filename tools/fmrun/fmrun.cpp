@@ -149,9 +149,9 @@ Args parseArgs(int argc, char **argv) {
                        "'");
   // Check numbers now, before minutes of compiling or loading data.
   static const std::map<std::string, int64_t> intFlags = {
-      {"epochs", 0}, {"batch", 1}, {"seed", 0},  {"threads", 1},
-      {"limit", 1},  {"count", 1}, {"steps", 1}, {"early-stop", 0},
-      {"stop-after", 1}};
+      {"epochs", 0},  {"batch", 1},      {"seed", 0},
+      {"threads", 1}, {"limit", 1},      {"count", 1},
+      {"steps", 1},   {"early-stop", 0}, {"stop-after", 1}};
   for (const auto &f : a.flags) {
     auto it = intFlags.find(f.first);
     if (it != intFlags.end())
@@ -255,8 +255,8 @@ TrainOptions splitOptions(const Args &args) {
 int runEval(Model &model, const Dataset &data, const Args &args) {
   restore(model, args);
   Trainer trainer(model, data, splitOptions(args));
-  SplitRange range = trainer.getSplit(args.has("split") ? args.get("split")
-                                                        : "test");
+  SplitRange range =
+      trainer.getSplit(args.has("split") ? args.get("split") : "test");
   int64_t batch = trainer.getSettings().batch;
   Metrics m = trainer.evaluate(*range.split, range.first, range.count, batch);
   std::printf("%s  %s  (%lld samples)\n", range.name.c_str(),
@@ -288,11 +288,11 @@ int runPredict(Model &model, const Dataset &data, const Args &args) {
     throw Error("model '" + d.model + "' has no outputs to predict",
                 FM_STATUS_FAILED_PRECONDITION);
   Trainer trainer(model, data, splitOptions(args));
-  SplitRange range = trainer.getSplit(args.has("split") ? args.get("split")
-                                                        : "test");
+  SplitRange range =
+      trainer.getSplit(args.has("split") ? args.get("split") : "test");
   bool toFile = args.has("out");
-  int64_t count = args.has("count") ? args.getInt("count", 1)
-                                    : (toFile ? range.count : 10);
+  int64_t count =
+      args.has("count") ? args.getInt("count", 1) : (toFile ? range.count : 10);
   range.count = std::min(count, range.count);
   int64_t batch = trainer.getSettings().batch;
   if (toFile) {
@@ -319,21 +319,33 @@ int runPredict(Model &model, const Dataset &data, const Args &args) {
       predictSplit(trainer, model, range, batch, {d.outputs[0]});
   const OutputArray &out = outs[0];
   int64_t per = out.getSampleElementCount();
+  // Scores per class: show the argmax; anything else: the first value.
+  bool argmax = data.classLabels && per >= 2;
   int64_t correct = 0;
   for (int64_t i = 0; i < range.count; ++i) {
+    int64_t index = range.first + i;
+    if (!argmax) {
+      double label = range.split->targets.empty() ? range.split->labels[index]
+                                                  : range.split->targets[index];
+      std::printf("sample %lld: %s %.4f  label %g\n",
+                  static_cast<long long>(index), out.name.c_str(),
+                  out.get(i * per), label);
+      continue;
+    }
     int64_t best = 0;
     for (int64_t c = 1; c < per; ++c)
       if (out.get(i * per + c) > out.get(i * per + best))
         best = c;
-    int32_t label = range.split->labels[range.first + i];
+    int32_t label = range.split->labels[index];
     correct += best == label;
     std::printf("sample %lld: %s %lld (%.4f)  label %d\n",
-                static_cast<long long>(range.first + i), out.name.c_str(),
+                static_cast<long long>(index), out.name.c_str(),
                 static_cast<long long>(best), out.get(i * per + best), label);
   }
-  std::printf("%lld of %lld predicted correctly\n",
-              static_cast<long long>(correct),
-              static_cast<long long>(range.count));
+  if (argmax)
+    std::printf("%lld of %lld predicted correctly\n",
+                static_cast<long long>(correct),
+                static_cast<long long>(range.count));
   return 0;
 }
 
@@ -373,8 +385,10 @@ int main(int argc, char **argv) {
     compile.schedule = args.get("schedule");
     for (const std::string &key : kCompiledTrainKeys)
       if (args.has(key)) {
-        if (args.model.size() < 3 || args.model.compare(args.model.size() - 3, 3, ".fm") != 0)
-          throw UsageError("--" + key + " is compiled into the model library; "
+        if (args.model.size() < 3 ||
+            args.model.compare(args.model.size() - 3, 3, ".fm") != 0)
+          throw UsageError("--" + key +
+                           " is compiled into the model library; "
                            "give the .fm source to override it");
         compile.trainKeys.push_back({key, args.get(key)});
       }

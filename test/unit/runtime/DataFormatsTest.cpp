@@ -175,8 +175,7 @@ TEST(CsvTest, LabelsFeedIntegerAndFloatLabelTensors) {
   }
   // Float targets feed f32[N, 1] but not class ids.
   writeText(tmp.file("train.csv"), "x1,x2,label\n0.5,1,0.75\n-1,2,0\n");
-  Dataset targets =
-      Dataset::csv(tmp.file("train.csv"), tmp.file("test.csv"));
+  Dataset targets = Dataset::csv(tmp.file("train.csv"), tmp.file("test.csv"));
   LinearConfig c;
   c.inputShape = {-1, 2};
   c.binary = true;
@@ -191,11 +190,11 @@ TEST(CsvTest, LabelsFeedIntegerAndFloatLabelTensors) {
   json = linearDescriptor(c);
   desc = fm_test_make_desc(json.c_str());
   Model classes(&desc);
-  EXPECT_FM_ERROR(Trainer(classes, targets, quiet(tmp)),
-                  "label 'y' is i32[N] (class ids) but data set '" +
-                      tmp.file("train.csv") +
-                      "' has labels that are not class ids: " +
-                      tmp.file("train.csv") + ":2: label 0.75");
+  EXPECT_FM_ERROR(
+      Trainer(classes, targets, quiet(tmp)),
+      "label 'y' is i32[N] (class ids) but data set '" + tmp.file("train.csv") +
+          "' has labels that are not class ids: " + tmp.file("train.csv") +
+          ":2: label 0.75");
 }
 
 TEST(CsvTest, MoonsTrainAsSoftmaxAndAsBinaryCrossEntropy) {
@@ -327,8 +326,8 @@ TEST(CifarTest, TrainsWithAugmentationAndNormalisation) {
       bytes.push_back(label);
       for (int c = 0; c < 3; ++c)
         for (int p = 0; p < 1024; ++p)
-          bytes.push_back(static_cast<uint8_t>(
-              c == label ? 150 + rng.below(100) : rng.below(80)));
+          bytes.push_back(static_cast<uint8_t>(c == label ? 150 + rng.below(100)
+                                                          : rng.below(80)));
     }
     writeBytes(path, bytes);
   };
@@ -342,7 +341,8 @@ TEST(CifarTest, TrainsWithAugmentationAndNormalisation) {
   c.epochs = 3;
   c.lr = 0.01;
   c.validation = 0.1;
-  c.extraTrain = R"(, "normalize": {"mean": [0.4, 0.4, 0.4], "std": [0.3, 0.3, 0.3]},
+  c.extraTrain =
+      R"(, "normalize": {"mean": [0.4, 0.4, 0.4], "std": [0.3, 0.3, 0.3]},
       "augment": [{"kind": "flip_horizontal"}, {"kind": "random_crop", "pad": 4}])";
   std::string json = linearDescriptor(c);
   fm_model_desc_t desc = fm_test_make_desc(json.c_str());

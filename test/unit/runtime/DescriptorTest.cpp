@@ -230,8 +230,7 @@ TEST(DescriptorTest, RejectsWrongFormatAndBadTrainKeys) {
 TEST(DescriptorTest, ParsesTheDocumentedTrainKeyForms) {
   auto train = [](const std::string &keys) {
     return parseDescriptor(
-               descriptor(kTensors, steps(), R"(, "train": {)" + keys + "}"),
-               2)
+               descriptor(kTensors, steps(), R"(, "train": {)" + keys + "}"), 2)
         .train;
   };
   TrainSettings t = train(
@@ -286,7 +285,6 @@ TEST(DescriptorTest, ParsesTheDocumentedTrainKeyForms) {
                   "train.data: missing key 'test'");
   EXPECT_FM_ERROR(train(R"("data": {"kind": "cifar10"})"),
                   "train.data: missing key 'dir'");
-  EXPECT_FM_ERROR(
-      train(R"("normalize": {"mean": [0.5, 0.5], "std": [0.5]})"),
-      "mean and std need the same, non-zero length");
+  EXPECT_FM_ERROR(train(R"("normalize": {"mean": [0.5, 0.5], "std": [0.5]})"),
+                  "mean and std need the same, non-zero length");
 }

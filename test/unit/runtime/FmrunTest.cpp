@@ -184,13 +184,16 @@ TEST(FmrunTest, TrainsThenEvaluatesAndPredictsFromTheCheckpoint) {
   EXPECT_EQ(header, "probs[0],probs[1],probs[2],probs[3],probs[4],probs[5],"
                     "probs[6],probs[7],probs[8],probs[9]");
   if (haveNumpy()) {
-    Result py = shell(
-        "/usr/bin/python3 -c \"import numpy as np; "
-            "a = np.load('" + tmp.file("p.npy") + "'); "
-            "t = np.loadtxt('" + tmp.file("p.csv") +
-            "', delimiter=',', skiprows=1, dtype=np.float32); "
-            "assert a.dtype == np.float32 and a.shape == (900, 10), a.shape; "
-            "assert (a == t).all(); print('same values')\"");
+    Result py =
+        shell("/usr/bin/python3 -c \"import numpy as np; "
+              "a = np.load('" +
+              tmp.file("p.npy") +
+              "'); "
+              "t = np.loadtxt('" +
+              tmp.file("p.csv") +
+              "', delimiter=',', skiprows=1, dtype=np.float32); "
+              "assert a.dtype == np.float32 and a.shape == (900, 10), a.shape; "
+              "assert (a == t).all(); print('same values')\"");
     EXPECT_CONTAINS(py.output, "same values");
   }
   r = fmrun(std::string("predict " TEST_LINEAR_MODEL_PATH " --out ") +
@@ -303,8 +306,7 @@ TEST(FmrunTest, CsvDataAndABinaryModel) {
   EXPECT_CONTAINS(r.output, "epoch 4/4");
   EXPECT_GT(testAccuracy(r.output), 0.8) << r.output;
   std::string ckpt = tmp.file("ck/best.safetensors");
-  r = fmrun(std::string("eval " TEST_MOONS_MODEL_PATH " --checkpoint ") +
-            ckpt);
+  r = fmrun(std::string("eval " TEST_MOONS_MODEL_PATH " --checkpoint ") + ckpt);
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_CONTAINS(r.output, "(500 samples)");
   EXPECT_CONTAINS(r.output, "per-class accuracy and confusion matrix: not "
@@ -315,13 +317,15 @@ TEST(FmrunTest, CsvDataAndABinaryModel) {
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_CONTAINS(r.output, "500 test samples; probs f32[N, 1]");
   if (haveNumpy()) {
-    Result py = shell(
-        "/usr/bin/python3 -c \"import numpy as np; "
-            "p = np.load('" + tmp.file("p.npy") + "'); "
-            "t = np.loadtxt('" FM_SOURCE_DIR_FOR_TESTS
-            "/examples/data/moons_test.csv', delimiter=',', skiprows=1); "
-            "assert p.shape == (500, 1) and ((p >= 0) & (p <= 1)).all(); "
-            "print('accuracy %.3f' % ((p[:, 0] > 0.5) == t[:, 2]).mean())\"");
+    Result py =
+        shell("/usr/bin/python3 -c \"import numpy as np; "
+              "p = np.load('" +
+              tmp.file("p.npy") +
+              "'); "
+              "t = np.loadtxt('" FM_SOURCE_DIR_FOR_TESTS
+              "/examples/data/moons_test.csv', delimiter=',', skiprows=1); "
+              "assert p.shape == (500, 1) and ((p >= 0) & (p <= 1)).all(); "
+              "print('accuracy %.3f' % ((p[:, 0] > 0.5) == t[:, 2]).mean())\"");
     size_t at = py.output.find("accuracy ");
     ASSERT_NE(at, std::string::npos) << py.output;
     EXPECT_GT(std::stod(py.output.substr(at + 9)), 0.8) << py.output;

@@ -18,14 +18,14 @@ extern "C" {
 #endif
 
 enum {
-  FM_TEST_LINEAR_FORWARD = 0,  /* x, W, b -> logits */
-  FM_TEST_SOFTMAX_CE_GRAD = 1, /* logits, y -> loss, acc, dlogits */
-  FM_TEST_SOFTMAX_CE = 2,      /* logits, y -> loss, acc */
-  FM_TEST_LINEAR_BACKWARD = 3, /* x, dlogits -> dW, db */
-  FM_TEST_SGD_MOMENTUM = 4,    /* p, v, g, lr, step -> p, v (in place) */
-  FM_TEST_SOFTMAX = 5,         /* logits -> probs */
-  FM_TEST_FAIL = 6,            /* reports an error and returns -1 */
-  FM_TEST_PROBE = 7,           /* records its first buffer's dims */
+  FM_TEST_LINEAR_FORWARD = 0,   /* x, W, b -> logits */
+  FM_TEST_SOFTMAX_CE_GRAD = 1,  /* logits, y -> loss, acc, dlogits */
+  FM_TEST_SOFTMAX_CE = 2,       /* logits, y -> loss, acc */
+  FM_TEST_LINEAR_BACKWARD = 3,  /* x, dlogits -> dW, db */
+  FM_TEST_SGD_MOMENTUM = 4,     /* p, v, g, lr, step -> p, v (in place) */
+  FM_TEST_SOFTMAX = 5,          /* logits -> probs */
+  FM_TEST_FAIL = 6,             /* reports an error and returns -1 */
+  FM_TEST_PROBE = 7,            /* records its first buffer's dims */
   FM_TEST_SIGMOID_BCE_GRAD = 8, /* logits, y f32[N,1] -> loss, acc, dlogits */
   FM_TEST_SIGMOID_BCE = 9,      /* logits, y f32[N,1] -> loss, acc */
   FM_TEST_SIGMOID = 10,         /* logits -> probabilities */

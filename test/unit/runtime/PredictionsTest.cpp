@@ -71,8 +71,7 @@ TEST(PredictionsTest, CsvHeaderNamesEveryColumn) {
       array<float>("probs", DType::F32, {2, 2}, {0.25f, 0.75f, 1e-8f, 1}),
       array<int64_t>("id", DType::I64, {2}, {7, -3000000000LL}),
       array<double>("grid", DType::F64, {2, 1, 2}, {0.1, 2, 3, 4})};
-  std::vector<std::string> files =
-      writePredictions(tmp.file("out.csv"), outs);
+  std::vector<std::string> files = writePredictions(tmp.file("out.csv"), outs);
   ASSERT_EQ(files, std::vector<std::string>({tmp.file("out.csv")}));
   std::ifstream in(tmp.file("out.csv"));
   std::string header, row1, row2, extra;
@@ -198,9 +197,8 @@ TEST(PredictionsTest, ConfusionMatrixAndWhenItDoesNotApply) {
   d.test.labels = {0, 1, 2, 2};
   SplitRange range{"test", &d.test, 0, 4};
   // Predictions 0, 2, 2, 1 (logits: argmax works on any scale).
-  OutputArray logits = array<float>(
-      "logits", DType::F32, {4, 3},
-      {5, 1, 1, -1, -2, 3, 0, 0, 0.5f, 0, 9, 8});
+  OutputArray logits = array<float>("logits", DType::F32, {4, 3},
+                                    {5, 1, 1, -1, -2, 3, 0, 0, 0.5f, 0, 9, 8});
   std::string why;
   std::optional<ConfusionMatrix> m =
       computeConfusion(model, d, logits, range, why);

@@ -36,7 +36,7 @@ std::string fm::test::linearDescriptor(const LinearConfig &c) {
   };
   std::string zeros = R"({"kind": "zeros"})";
   std::vector<std::string> tensors = {
-      tensor("x", "input", c.inputDtype, shape), // 0
+      tensor("x", "input", c.inputDtype, shape),    // 0
       tensor("y", "label", labelDtype, labelShape), // 1
       tensor("linear.weight", "param", "f32", ds + ", " + k,
              "{\"kind\": \"glorot_uniform\", \"args\": [], \"fan_in\": " + ds +
@@ -61,20 +61,22 @@ std::string fm::test::linearDescriptor(const LinearConfig &c) {
   std::string forward = "{\"kernel\": 0, \"args\": [" + t(0) + ", " + t(2) +
                         ", " + t(3) + ", " + t(6) + "]}";
   json += "],\n \"steps\": {\n  \"train_step\": {\"calls\": [" + forward +
-          ", {\"kernel\": " + std::to_string(lossGrad) + ", \"args\": [" + t(6) + ", " + t(1) + ", " + t(7) +
-          ", " + t(8) + ", " + t(9) + "]}, {\"kernel\": 3, \"args\": [" + t(0) +
-          ", " + t(9) + ", " + t(10) + ", " + t(11) +
-          "]}, {\"kernel\": 4, \"args\": [" + t(2) + ", " + t(4) + ", " +
-          t(10) + R"(, {"scalar": "lr"}, {"scalar": "step"}, )" + t(2) + ", " +
-          t(4) + "]}, {\"kernel\": 4, \"args\": [" + t(3) + ", " + t(5) + ", " +
+          ", {\"kernel\": " + std::to_string(lossGrad) + ", \"args\": [" +
+          t(6) + ", " + t(1) + ", " + t(7) + ", " + t(8) + ", " + t(9) +
+          "]}, {\"kernel\": 3, \"args\": [" + t(0) + ", " + t(9) + ", " +
+          t(10) + ", " + t(11) + "]}, {\"kernel\": 4, \"args\": [" + t(2) +
+          ", " + t(4) + ", " + t(10) +
+          R"(, {"scalar": "lr"}, {"scalar": "step"}, )" + t(2) + ", " + t(4) +
+          "]}, {\"kernel\": 4, \"args\": [" + t(3) + ", " + t(5) + ", " +
           t(11) + R"(, {"scalar": "lr"}, {"scalar": "step"}, )" + t(3) + ", " +
           t(5) + "]}], \"results\": {\"loss\": 7, \"acc\": 8}},\n";
-  json += "  \"evaluate\": {\"calls\": [" + forward + ", {\"kernel\": " +
-          std::to_string(loss) + ", \"args\": [" + t(6) + ", " + t(1) + ", " + t(7) +
-          ", " + t(8) + "]}], \"results\": {\"loss\": 7, \"acc\": 8}},\n";
+  json += "  \"evaluate\": {\"calls\": [" + forward +
+          ", {\"kernel\": " + std::to_string(loss) + ", \"args\": [" + t(6) +
+          ", " + t(1) + ", " + t(7) + ", " + t(8) +
+          "]}], \"results\": {\"loss\": 7, \"acc\": 8}},\n";
   json += "  \"predict\": {\"calls\": [" + forward +
-          ", {\"kernel\": " + std::to_string(activation) + ", \"args\": [" + t(6) + ", " + t(12) +
-          "]}], \"results\": {\"probs\": 12}}},\n";
+          ", {\"kernel\": " + std::to_string(activation) + ", \"args\": [" +
+          t(6) + ", " + t(12) + "]}], \"results\": {\"probs\": 12}}},\n";
   json += " \"loss\": \"loss\", \"metrics\": [\"acc\"], \"outputs\": "
           "[\"probs\"],\n";
   json +=

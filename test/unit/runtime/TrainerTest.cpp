@@ -421,8 +421,8 @@ TEST_F(TrainerTest, OverfittingIsFlagged) {
                      rec.validation.get("loss") - rec.train.get("loss"));
     EXPECT_EQ(rec.overfitting, rec.risingEpochs >= 2);
     EXPECT_NE(lines[e].find("  gap +"), std::string::npos) << lines[e];
-    bool marked = lines[e].find("<< overfitting: val loss rose ") !=
-                  std::string::npos;
+    bool marked =
+        lines[e].find("<< overfitting: val loss rose ") != std::string::npos;
     EXPECT_EQ(marked, rec.overfitting) << lines[e];
     flagged |= rec.overfitting;
   }
@@ -462,12 +462,10 @@ TEST_F(TrainerTest, EarlyStopRestoresTheBestEpochForTheTest) {
   EXPECT_EQ(params(model), params(best));
   EXPECT_EQ(model.getStepCount(), best.getStepCount());
   Trainer check(best, d, quiet());
-  EXPECT_EQ(check.evaluate(d.test, 0, d.test.count, 16).values,
-            r.test.values);
+  EXPECT_EQ(check.evaluate(d.test, 0, d.test.count, 16).values, r.test.values);
   // last.safetensors is still the last epoch, for --resume.
   SafetensorsFile last = readSafetensors(tmp.file("ckpt/last.safetensors"));
-  EXPECT_EQ(*last.findMetadata("epoch"),
-            std::to_string(r.epochs.back().epoch));
+  EXPECT_EQ(*last.findMetadata("epoch"), std::to_string(r.epochs.back().epoch));
   EXPECT_EQ(*last.findMetadata("best_epoch"), std::to_string(r.bestEpoch));
 
   // Interrupted after the best epoch and resumed into another folder: the
