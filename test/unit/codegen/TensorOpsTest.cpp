@@ -120,6 +120,27 @@ TEST(TensorOpsTest, ReduceMaxMin) {
         });
 }
 
+static Host argmaxHost(const Host &x, size_t axis);
+
+TEST(TensorOpsTest, LargeReductions) {
+  // 16500 results: vectorised and parallel in the hand schedule.
+  const double inf = std::numeric_limits<double>::infinity();
+  check(kernel("%a: tensor<?x16500xf32>", "tensor<16500xf32>",
+               "  %r = fm.reduce_max %a {axes = array<i64: 0>} : "
+               "tensor<?x16500xf32> -> tensor<16500xf32>"),
+        {uniform({-1, 16500})}, [&](const std::vector<Host> &x) {
+          Host m = foldHost(x[0], {0}, -inf,
+                            [](double a, double b) { return std::max(a, b); });
+          return std::vector<Host>{reshaped(m, {16500})};
+        });
+  check(kernel("%a: tensor<?x16500xf32>", "tensor<16500xi32>",
+               "  %r = fm.argmax %a {axis = 0 : i64} : tensor<?x16500xf32> -> "
+               "tensor<16500xi32>"),
+        {smallInts({-1, 16500}, 0, 4)}, [&](const std::vector<Host> &x) {
+          return std::vector<Host>{argmaxHost(x[0], 0)};
+        });
+}
+
 /// The first index of the maximum along `axis`.
 static Host argmaxHost(const Host &x, size_t axis) {
   std::vector<int64_t> shape = x.shape;
@@ -216,6 +237,15 @@ TEST(TensorOpsTest, Concat) {
         {uniform({2, -1}), uniform({3, -1})}, [](const std::vector<Host> &x) {
           return std::vector<Host>{concatHost(x, 0)};
         });
+  // 64 x 600 elements: a parallel output.
+  check(kernel("%a: tensor<?x300xf32>, %b: tensor<?x300xf32>",
+               "tensor<?x600xf32>",
+               "  %r = fm.concat %a, %b {axis = 1 : i64} : tensor<?x300xf32>, "
+               "tensor<?x300xf32> -> tensor<?x600xf32>"),
+        {uniform({-1, 300}), uniform({-1, 300})},
+        [](const std::vector<Host> &x) {
+          return std::vector<Host>{concatHost(x, 1)};
+        });
   // The same operand twice, on a middle axis of 3-d tensors.
   check(kernel("%a: tensor<?x2x3xf32>, %b: tensor<?x1x3xf32>",
                "tensor<?x5x3xf32>",
@@ -273,14 +303,14 @@ TEST(TensorOpsTest, Pad) {
 // gather, scatter_add
 //===----------------------------------------------------------------------===//
 
-/// Ids in [-3, 10) with the first ones at and past both ends of a 7-row
-/// table: 0, 6 (the last row), -1, 7 and a large one.
-ArgGen edgeIds(std::vector<int64_t> shape) {
+/// Ids in [-3, rows + 3) with the first ones at and past both ends of the
+/// table: 0, the last row, -1, rows and a large one.
+ArgGen edgeIds(std::vector<int64_t> shape, int rows = 7) {
   return [=](int batch, std::mt19937 &rng) {
-    Host h = randomInts(withBatch(shape, batch), rng, 13);
+    Host h = randomInts(withBatch(shape, batch), rng, rows + 6);
     for (double &v : h.data)
       v -= 3;
-    const double edges[] = {0, 6, -1, 7, 1000000};
+    const double edges[] = {0, double(rows - 1), -1, double(rows), 1000000};
     for (int64_t i = 0; i < std::min<int64_t>(5, h.size()); ++i)
       h[i] = edges[i];
     return h;
@@ -330,6 +360,23 @@ TEST(TensorOpsTest, ScatterAddSumsRowsPerId) {
             return std::vector<Host>{out};
           });
   }
+}
+
+TEST(TensorOpsTest, ScatterAddLargeTable) {
+  // 1000 x 20 = 20K rows: the reduction schedule's parallel branch.
+  check(kernel("%ids: tensor<?x4xi32>, %u: tensor<?x4x20xf32>",
+               "tensor<1000x20xf32>",
+               "  %r = fm.scatter_add %ids, %u {rows = 1000 : i64} : "
+               "tensor<?x4xi32>, tensor<?x4x20xf32> -> tensor<1000x20xf32>"),
+        {edgeIds({-1, 4}, 1000), uniform({-1, 4, 20})},
+        [](const std::vector<Host> &x) {
+          const Host &ids = x[0], &u = x[1];
+          Host out({1000, 20});
+          for (int64_t n = 0; n < ids.size(); ++n)
+            for (int64_t d = 0; d < 20; ++d)
+              out[clampId(ids[n], 1000) * 20 + d] += u[n * 20 + d];
+          return std::vector<Host>{out};
+        });
 }
 
 //===----------------------------------------------------------------------===//

@@ -5,10 +5,14 @@
 // the front end builds from them: leaky_relu, exact GELU, binary
 // cross-entropy from logits, layer norm and batch norm (training). A
 // separate test checks that reduce_max/min split the gradient evenly
-// between tied elements, which finite differences cannot see.
+// between tied elements, which finite differences cannot see; another
+// runs a model using every op through the whole training pipeline and
+// compares each kernel's hand schedule with the all-root one.
 //
 //===----------------------------------------------------------------------===//
 #include "GradientCheck.h"
+
+#include "codegen/Descriptor.h"
 
 using namespace fm_test;
 
@@ -278,6 +282,138 @@ TEST(TensorGradientTies, ReduceMinSplitsEvenly) {
                           "{axes = array<i64: 0>, keepdims = true}",
                           "tensor<1x4xf64>", a),
             cols);
+}
+
+//===----------------------------------------------------------------------===//
+// Through the training pipeline
+//===----------------------------------------------------------------------===//
+
+/// A model using every tensor op: embeddings, a max over positions, GELU,
+/// a concat with a dense input, dropout fed the step counter, pad and
+/// slice, and an argmax output.
+const char *kModel = R"mlir(
+module attributes {fm.model = "T"} {
+  fm.param @table : tensor<10x6xf32> {kind = "param", init = "zeros"}
+  fm.param @w : tensor<8x1xf32> {kind = "param", init = "zeros"}
+  func.func @M(%ids: tensor<?x3xi32> {fm.input = "ids"}, %x: tensor<?x2xf32> {fm.input = "x"},
+               %y: tensor<?x1xf32> {fm.label = "y"}, %step: tensor<f32> {fm.scalar = "step"})
+      -> (tensor<f32> {fm.role = "loss", fm.name = "loss"}, tensor<?xi32> {fm.role = "output", fm.name = "best"})
+      attributes {fm.model_fn} {
+    %t = fm.load @table : tensor<10x6xf32>
+    %w = fm.load @w : tensor<8x1xf32>
+    %e = fm.gather %t, %ids : tensor<10x6xf32>, tensor<?x3xi32> -> tensor<?x3x6xf32>
+    %m = fm.reduce_max %e {axes = array<i64: 1>} : tensor<?x3x6xf32> -> tensor<?x6xf32>
+    %r2 = fm.constant dense<0.70710678118654752> : tensor<f32>
+    %half = fm.constant dense<0.5> : tensor<f32>
+    %one = fm.constant dense<1.0> : tensor<f32>
+    %ms = fm.mul %m, %r2 : tensor<?x6xf32>, tensor<f32> -> tensor<?x6xf32>
+    %erf = fm.erf %ms : tensor<?x6xf32> -> tensor<?x6xf32>
+    %e1 = fm.add %erf, %one : tensor<?x6xf32>, tensor<f32> -> tensor<?x6xf32>
+    %mh = fm.mul %m, %half : tensor<?x6xf32>, tensor<f32> -> tensor<?x6xf32>
+    %g = fm.mul %mh, %e1 : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+    %c = fm.concat %g, %x {axis = 1 : i64} : tensor<?x6xf32>, tensor<?x2xf32> -> tensor<?x8xf32>
+    %d = fm.dropout %c, %step {rate = 2.500000e-01 : f64, salt = 1 : i64} : tensor<?x8xf32>, tensor<f32> -> tensor<?x8xf32>
+    %h = fm.train_or_eval %d, %c : tensor<?x8xf32>
+    %p = fm.pad %h {before = array<i64: 0, 1>, after = array<i64: 0, 2>} : tensor<?x8xf32> -> tensor<?x11xf32>
+    %s = fm.slice %p {axis = 1 : i64, start = 1 : i64, end = 9 : i64} : tensor<?x11xf32> -> tensor<?x8xf32>
+    %l = fm.matmul %s, %w : tensor<?x8xf32>, tensor<8x1xf32> -> tensor<?x1xf32>
+    %loss = fm.mse %l, %y : tensor<?x1xf32>, tensor<?x1xf32> -> tensor<f32>
+    %mn = fm.reduce_min %s {axes = array<i64: 1>, keepdims = true} : tensor<?x8xf32> -> tensor<?x1xf32>
+    %sh = fm.sub %s, %mn : tensor<?x8xf32>, tensor<?x1xf32> -> tensor<?x8xf32>
+    %best = fm.argmax %sh {axis = 1 : i64} : tensor<?x8xf32> -> tensor<?xi32>
+    return %loss, %best : tensor<f32>, tensor<?xi32>
+  }
+}
+)mlir";
+
+/// Every element of a buffer as a double, in Halide's storage order.
+template <typename T> void collect(Halide::Buffer<> b, std::vector<double> &out) {
+  Halide::Buffer<T>(b).for_each_value([&](T v) { out.push_back(double(v)); });
+}
+std::vector<double> values(const Halide::Buffer<> &b) {
+  std::vector<double> out;
+  Halide::Type t = b.type();
+  if (t == Halide::Float(32))
+    collect<float>(b, out);
+  else if (t == Halide::Float(64))
+    collect<double>(b, out);
+  else if (t == Halide::Int(32))
+    collect<int32_t>(b, out);
+  else if (t == Halide::Int(64))
+    collect<int64_t>(b, out);
+  else
+    collect<uint8_t>(b, out);
+  return out;
+}
+
+TEST(TensorOpsPipeline, EveryKernelHandMatchesRoot) {
+  MLIRContext ctx;
+  ctx.loadDialect<mlir::fm::FmDialect, func::FuncDialect>();
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(kModel, &ctx);
+  ASSERT_TRUE(module);
+  PassManager pm(&ctx);
+  mlir::fm::buildFmTrainingPipeline(pm);
+  ASSERT_TRUE(succeeded(pm.run(*module)));
+  ::fm::ModelPlan plan;
+  ASSERT_TRUE(succeeded(::fm::planModel(*module, plan)));
+  // The backward pass went through scatter_add, and the step counter
+  // reached the dropout kernels.
+  int scatters = 0, dropouts = 0;
+  module->walk([&](Operation *op) {
+    scatters += isa<mlir::fm::ScatterAddOp>(op);
+    dropouts += isa<mlir::fm::DropoutOp>(op);
+  });
+  EXPECT_EQ(scatters, 1);
+  EXPECT_EQ(dropouts, 2); // forward and backward of train_step
+
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<float> any(-1, 1);
+  std::uniform_int_distribution<int> small(0, 9);
+  int kernels = 0;
+  for (auto kernel : module->getOps<func::FuncOp>()) {
+    if (!kernel->hasAttr("fm.kernel"))
+      continue;
+    ++kernels;
+    SCOPED_TRACE(kernel.getSymName().str());
+    std::string error;
+    auto hand = ::fm::JitKernel::create(kernel, {::fm::ScheduleKind::Hand}, error);
+    ASSERT_TRUE(hand) << error;
+    auto root = ::fm::JitKernel::create(kernel, {::fm::ScheduleKind::Root}, error);
+    ASSERT_TRUE(root) << error;
+    for (int batch : {1, 3, 64, 65}) {
+      SCOPED_TRACE("batch " + std::to_string(batch));
+      std::vector<Halide::Buffer<>> args;
+      for (const ::fm::KernelArg &arg : hand->getKernel().args) {
+        if (arg.isScalar) { // the step counter (and the learning rate)
+          Halide::Buffer<float> s = Halide::Buffer<float>::make_scalar();
+          s() = 3;
+          args.push_back(s);
+          continue;
+        }
+        Halide::Buffer<> b(arg.type, ::fm::getBufferSizes(arg.shape, batch));
+        if (arg.type == Halide::Float(32))
+          Halide::Buffer<float>(b).for_each_value([&](float &v) { v = any(rng); });
+        else if (arg.type == Halide::Int(32))
+          Halide::Buffer<int32_t>(b).for_each_value([&](int32_t &v) { v = small(rng); });
+        else // bool masks travel as uint8
+          Halide::Buffer<uint8_t>(b).for_each_value([&](uint8_t &v) { v = small(rng) % 2; });
+        args.push_back(b);
+      }
+      auto outHand = hand->allocateOutputs(batch);
+      auto outRoot = root->allocateOutputs(batch);
+      ASSERT_TRUE(hand->run(args, outHand, error)) << error;
+      ASSERT_TRUE(root->run(args, outRoot, error)) << error;
+      for (size_t o = 0; o < outHand.size(); ++o) {
+        std::vector<double> a = values(outHand[o]), e = values(outRoot[o]);
+        ASSERT_EQ(a.size(), e.size());
+        for (size_t i = 0; i < a.size(); ++i)
+          if (!(std::isnan(a[i]) && std::isnan(e[i])))
+            ASSERT_NEAR(a[i], e[i], 1e-5 + 1e-5 * std::fabs(e[i]))
+              << "output " << o << " element " << i;
+      }
+    }
+  }
+  EXPECT_GT(kernels, 3);
 }
 
 } // namespace
