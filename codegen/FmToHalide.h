@@ -47,6 +47,16 @@ enum class StageKind {
   MatMulAcc, ///< the accumulating reduction of a matmul
   MatMul,    ///< the pure result of a matmul, reading its accumulator
   Reduction, ///< any other Func with an update definition (sums, max, argmax)
+  // Convolution and pooling (ops/Convolution.cpp, ConvSchedules.cpp).
+  ConvPack,  ///< an operand of a ConvAcc/FilterAcc, padded or reordered:
+             ///< defined everywhere (zero outside), so tiles may overrun
+  ConvAcc,   ///< conv2d / backward-data accumulator (channel, x, y, n),
+             ///< a reduction over (kw, kh, channel') with static extents
+  Conv,      ///< the pure NCHW result (x, y, channel, n) of a ConvAcc
+  FilterAcc, ///< backward-filter partial sums (o, kw, kh, c, batch chunk)
+  FilterSum, ///< the sum over chunks of a FilterAcc (o, kw, kh, c)
+  Filter,    ///< the pure OIHW result (kw, kh, c, o) of a FilterSum
+  Window,    ///< pooling and its gradients: pure, windows of static size
 };
 
 /// One Func of a lowered kernel: its role and the Funcs it reads.
@@ -63,6 +73,9 @@ struct Stage {
   /// shapes (the gcd of their innermost extents); vectors that stay
   /// within such runs read densely. 0 if unknown.
   int64_t contiguousRun = 0;
+  /// For ConvAcc and FilterAcc: channel groups. With more than one, the
+  /// lanes of a vector of channels would read different input channels.
+  int64_t groups = 1;
 };
 
 /// One argument of a kernel, in argv order.

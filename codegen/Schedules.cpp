@@ -23,11 +23,14 @@
 //  - pointwise: inlined into consumers; outputs (and materialised matmul
 //    operands) are vectorised over their innermost axis and parallel
 //    over row blocks of their outermost axis when large.
+//  - convolutions, filter gradients and pooling: ConvSchedules.cpp. A
+//    convolution's result is tiled at its fusion root like a matmul's.
 // Tails use GuardWithIf, so every extent works, batch 1 included.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Schedules.h"
 
+#include "codegen/ConvSchedules.h"
 #include "codegen/FmToHalide.h"
 
 #include <map>
@@ -264,8 +267,16 @@ void HandScheduler::run() {
   for (const KernelOutput &out : kernel.outputs)
     materialised.insert(out.func.name());
   for (const Stage &stage : kernel.stages) {
-    if (stage.kind == StageKind::Reduction)
+    if (stage.kind == StageKind::Reduction ||
+        stage.kind == StageKind::ConvPack || stage.kind == StageKind::Filter)
       materialised.insert(stage.func.name());
+    // A window op read by another (an argmax by its gradient) is read
+    // several times per element: computed once.
+    if (stage.kind == StageKind::Window)
+      for (const Halide::Func &p : stage.producers)
+        if (const Stage *producer = kernel.findStage(p))
+          if (producer->kind == StageKind::Window)
+            materialised.insert(p.name());
     if (stage.kind != StageKind::MatMulAcc)
       continue;
     for (const Halide::Func &p : stage.producers) {
@@ -290,6 +301,26 @@ void HandScheduler::run() {
   for (auto &[name, accs] : accsByRoot)
     scheduleMatMul(*roots[name], accs);
 
+  // 2b. Each convolution is tiled at its fusion root too; filter gradients
+  //     and materialised window ops have their own loop nests.
+  conv::ScheduleContext convContext{kernel, target, batch};
+  for (const Stage &stage : kernel.stages) {
+    if (stage.kind == StageKind::Conv) {
+      const Stage *root = findFusionRoot(stage);
+      roots[root->func.name()] = root;
+      materialised.insert(root->func.name());
+      conv::scheduleConvolution(convContext, *root,
+                                *kernel.findStage(stage.producers.front()));
+    } else if (stage.kind == StageKind::Filter) {
+      roots[stage.func.name()] = &stage;
+      conv::scheduleFilterGradient(convContext, stage);
+    } else if (stage.kind == StageKind::Window &&
+               materialised.count(stage.func.name())) {
+      roots[stage.func.name()] = &stage;
+      conv::scheduleWindow(convContext, stage);
+    }
+  }
+
   // 3. Everything else that is materialised.
   for (const Stage &stage : kernel.stages) {
     const std::string &name = stage.func.name();
@@ -299,6 +330,9 @@ void HandScheduler::run() {
       scheduleReduction(stage);
     else if (stage.kind == StageKind::Transpose && stage.shape.size() == 2)
       scheduleTranspose(stage);
+    else if (stage.kind == StageKind::ConvPack ||
+             stage.kind == StageKind::Conv)
+      continue; // scheduled with their convolution (2b)
     else if (stage.kind != StageKind::MatMulAcc)
       schedulePointwise(stage);
   }

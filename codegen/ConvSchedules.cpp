@@ -1,0 +1,382 @@
+//===- ConvSchedules.cpp - CPU schedules of convolutions and pooling -*- C++ -*-===//
+//
+// This file implements the hand schedules of convolutions, filter
+// gradients and pooling. Each convolution-like anchor is computed like a
+// matmul: a register tile of accumulators (vectors x rows, as many as the
+// vector registers hold) is computed whole, with the reduction innermost,
+// then stored; packs (padded activations, reordered filters) are made
+// first so that the inner loop reads dense vectors and broadcasts.
+//
+//  - conv2d and conv2d_backward_data (ConvAcc), two strategies:
+//    * channels: vectors of output channels x a box of pixels (x, y and
+//      images), the implicit GEMM. The box is chosen to waste the least
+//      work at the edges (26x26, 11x11, 3x3 outputs); the reduction runs
+//      over (kw, kh, input channels). Needs one group and a reduction of
+//      16 or more (conv2 and conv3 of the Fashion-MNIST CNN and their
+//      backward-data).
+//    * spatial: vectors along x x (rows, channels), for tiny reductions
+//      (the first layer, C = 1: K = 9) and grouped convolutions (a vector
+//      of channels would read several groups' inputs).
+//    Images run in parallel (image tiles x channel blocks when the batch
+//    is small); the padded activation of an image is made inside its task.
+//  - conv2d_backward_filter: vectors of output channels x (kw, kh, c)
+//    rows; each tile sums one chunk of images in registers and adds it to
+//    the sum, chunk after chunk; blocks of output channels in parallel.
+//    No atomics: every sum has one order, whatever the thread count.
+//  - pooling (Window): vectorised along x, images in parallel; an argmax
+//    is materialised for the gradient that gathers from it.
+//
+// Measurements are in docs/codegen.md (ConvBench, batch 64, 2 threads).
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/ConvSchedules.h"
+
+#include <algorithm>
+#include <cmath>
+
+using namespace fm;
+using namespace fm::conv;
+using Halide::Func;
+using Halide::TailStrategy;
+using Halide::Var;
+using Halide::VarOrRVar;
+
+/// At most this many rows in a register tile: a batch of 64 has no partial
+/// tile, and unrolled code stays small (as for matmul).
+static constexpr int kMaxTileRows = 8;
+/// Below this many output elements a loop nest runs on one thread.
+static constexpr int64_t kParallelElements = 16 * 1024;
+/// Image tiles below which channel blocks run in parallel too.
+static constexpr int64_t kParallelImages = 8;
+
+int ScheduleContext::getVectorSize(Halide::Type t) const {
+  return target.natural_vector_size(t.bits() == 64 ? Halide::Float(64)
+                                                   : Halide::Float(32));
+}
+
+int ScheduleContext::getRegisters() const {
+  return target.has_feature(Halide::Target::AVX512) ? 32 : 16;
+}
+
+//===----------------------------------------------------------------------===//
+// Register tiles
+//===----------------------------------------------------------------------===//
+
+/// Relative speed of a register tile of `rows` broadcasts x `vectors`
+/// vector loads: FMA latency is hidden from about 10 accumulators, and each
+/// step of the reduction issues rows + vectors loads for rows * vectors
+/// FMAs. A rough model; it only ranks tiles of similar waste.
+static double tileEfficiency(int64_t rows, int64_t vectors) {
+  double accs = static_cast<double>(rows * vectors);
+  return std::min(1.0, accs / 10.0) * accs /
+         (std::max<double>(accs, rows + vectors) + 1.0);
+}
+
+/// The work done per useful element when `extent` is cut into tiles.
+static double overrun(int64_t extent, int64_t tile) {
+  return static_cast<double>((extent + tile - 1) / tile * tile) / extent;
+}
+
+namespace {
+/// Tile extents along up to three row dimensions, and vectors of lanes.
+struct Tile {
+  int64_t rows[3] = {1, 1, 1};
+  int vectors = 1;
+  double cost = 0;
+};
+} // namespace
+
+/// The cheapest tile of `vectors` vectors over `columns` and a box of
+/// rows over `extents` (at most `maxRows` rows), by overrun / efficiency.
+/// `penalty[i]` > 1 discourages tiling dimension i.
+static Tile chooseRows(const int64_t extents[3], const double penalty[3],
+                       int64_t columns, int lanes, int vectors, int maxRows) {
+  Tile best;
+  best.cost = INFINITY;
+  best.vectors = vectors;
+  double columnWaste = overrun(columns, int64_t(vectors) * lanes);
+  for (int64_t a = std::min<int64_t>(extents[0], maxRows); a >= 1; --a)
+    for (int64_t b = std::min<int64_t>(extents[1], maxRows / a); b >= 1; --b)
+      for (int64_t c = std::min<int64_t>(extents[2], maxRows / (a * b)); c >= 1;
+           --c) {
+        double cost = columnWaste * overrun(extents[0], a) *
+                      overrun(extents[1], b) * overrun(extents[2], c) /
+                      tileEfficiency(a * b * c, vectors);
+        cost *= (b > 1 ? penalty[1] : 1) * (c > 1 ? penalty[2] : 1);
+        if (cost < best.cost * 0.999) {
+          best.rows[0] = a, best.rows[1] = b, best.rows[2] = c;
+          best.cost = cost;
+        }
+      }
+  return best;
+}
+
+/// The best of one- and two-vector tiles.
+static Tile chooseTile(const ScheduleContext &ctx, const int64_t extents[3],
+                       const double penalty[3], int64_t columns, int lanes) {
+  Tile best;
+  best.cost = INFINITY;
+  for (int vectors : {1, 2}) {
+    int maxRows =
+        std::min(kMaxTileRows, (ctx.getRegisters() - vectors - 2) / vectors);
+    Tile t = chooseRows(extents, penalty, columns, lanes, vectors, maxRows);
+    if (t.cost < best.cost)
+      best = t;
+  }
+  return best;
+}
+
+/// Vectorises the innermost dimension of a pack and runs its images (the
+/// outermost dimension) in parallel when it is computed for the batch.
+static void schedulePack(const ScheduleContext &ctx, Func pack, bool root) {
+  std::vector<Var> args = pack.args();
+  int lanes = ctx.getVectorSize(pack.output_types()[0]);
+  pack.vectorize(args[0], lanes, TailStrategy::GuardWithIf);
+  if (root)
+    pack.compute_root().parallel(args.back());
+}
+
+//===----------------------------------------------------------------------===//
+// conv2d and conv2d_backward_data
+//===----------------------------------------------------------------------===//
+
+/// Channels strategy: root(x, y, ch, n) in tiles of (2 vectors of
+/// channels) x (x, y, n box); acc(ch, x, y, n) computed per tile.
+static void scheduleChannels(const ScheduleContext &ctx, Func root, Func acc,
+                             Func activation, Func filter, int64_t images,
+                             const Tile &t, int lanes) {
+  std::vector<Var> r = root.args(), a = acc.args();
+  int tileCh = t.vectors * lanes;
+  int tx = t.rows[0], ty = t.rows[1], tn = t.rows[2];
+  Var xo("xo"), xi("xi"), yo("yo"), yi("yi"), co("co"), ci("ci"), no("no"),
+      ni("ni");
+  root.split(r[0], xo, xi, tx, TailStrategy::GuardWithIf)
+      .split(r[1], yo, yi, ty, TailStrategy::GuardWithIf)
+      .split(r[2], co, ci, tileCh, TailStrategy::GuardWithIf)
+      .split(r[3], no, ni, tn, TailStrategy::GuardWithIf)
+      .reorder(ci, xi, yi, ni, xo, yo, co, no)
+      .vectorize(ci, lanes)
+      .unroll(ci)
+      .unroll(xi)
+      .unroll(yi)
+      .unroll(ni);
+  // The whole tile every time, even past the edges (the packs are zero
+  // there), so its unrolled accumulators become registers.
+  acc.compute_at(root, xo)
+      .bound_extent(a[0], tileCh)
+      .bound_extent(a[1], tx)
+      .bound_extent(a[2], ty)
+      .bound_extent(a[3], tn)
+      .vectorize(a[0], lanes)
+      .unroll(a[0])
+      .unroll(a[1])
+      .unroll(a[2])
+      .unroll(a[3]);
+  std::vector<VarOrRVar> order(a.begin(), a.end());
+  for (const Halide::RVar &rv : acc.rvars(0))
+    order.push_back(rv);
+  acc.update()
+      .reorder(order)
+      .vectorize(a[0], lanes)
+      .unroll(a[0])
+      .unroll(a[1])
+      .unroll(a[2])
+      .unroll(a[3]);
+
+  bool byImage = (images + tn - 1) / tn >= kParallelImages;
+  if (byImage) {
+    root.parallel(no);
+    activation.compute_at(root, no);
+    schedulePack(ctx, activation, false);
+  } else {
+    Var task("task");
+    root.fuse(co, no, task).parallel(task);
+    schedulePack(ctx, activation, true);
+  }
+  schedulePack(ctx, filter, true);
+}
+
+/// Spatial strategy: root(x, y, ch, n) in tiles of (a vector along x) x
+/// (y rows, channels); acc computed per tile.
+static void scheduleSpatial(const ScheduleContext &ctx, Func root, Func acc,
+                            Func activation, Func filter, int64_t images,
+                            int64_t width, const Tile &t, int lanes) {
+  std::vector<Var> r = root.args(), a = acc.args();
+  int ty = t.rows[0], tc = t.rows[1];
+  Var xo("xo"), xi("xi"), yo("yo"), yi("yi"), co("co"), ci("ci");
+  // A pure root may shift its last vector inwards: no scalar tail.
+  root.split(r[0], xo, xi, lanes,
+             width >= lanes ? TailStrategy::ShiftInwards
+                            : TailStrategy::GuardWithIf)
+      .split(r[1], yo, yi, ty, TailStrategy::GuardWithIf)
+      .split(r[2], co, ci, tc, TailStrategy::GuardWithIf)
+      .reorder(xi, yi, ci, xo, yo, co, r[3])
+      .vectorize(xi)
+      .unroll(yi)
+      .unroll(ci);
+  acc.compute_at(root, xo)
+      .bound_extent(a[1], lanes)
+      .bound_extent(a[2], ty)
+      .bound_extent(a[0], tc)
+      .bound_extent(a[3], 1)
+      .reorder(a[1], a[2], a[0], a[3])
+      .vectorize(a[1])
+      .unroll(a[2])
+      .unroll(a[0]);
+  std::vector<VarOrRVar> order = {a[1], a[2], a[0], a[3]};
+  for (const Halide::RVar &rv : acc.rvars(0))
+    order.push_back(rv);
+  acc.update().reorder(order).vectorize(a[1]).unroll(a[2]).unroll(a[0]);
+
+  if (images >= kParallelImages) {
+    root.parallel(r[3]);
+    activation.compute_at(root, r[3]);
+    schedulePack(ctx, activation, false);
+  } else {
+    Var task("task");
+    root.fuse(co, r[3], task).parallel(task);
+    schedulePack(ctx, activation, true);
+  }
+  schedulePack(ctx, filter, true);
+}
+
+void fm::conv::scheduleConvolution(const ScheduleContext &ctx,
+                                   const Stage &root, const Stage &acc) {
+  Func out = root.func, f = acc.func;
+  if (!ctx.kernel.isOutput(out))
+    out.compute_root();
+  const Stage *activation = ctx.kernel.findStage(acc.producers[0]);
+  const Stage *filter = ctx.kernel.findStage(acc.producers[1]);
+  // acc is (ch, x, y, n): row-major [n, y, x, ch].
+  int64_t images = ctx.getExtent(acc.shape[0]), height = acc.shape[1],
+          width = acc.shape[2], channels = acc.shape[3];
+  int64_t reduction = 1;
+  for (const Halide::Internal::ReductionVariable &rv :
+       f.function().update(0).schedule().rvars())
+    if (const int64_t *extent = Halide::Internal::as_const_int(rv.extent))
+      reduction *= *extent;
+  int lanes = ctx.getVectorSize(f.output_types()[0]);
+
+  if (acc.groups == 1 && channels >= lanes && reduction >= 16) {
+    // Several images per tile only when it saves a lot of overrun: their
+    // activations are further apart.
+    int64_t extents[3] = {width, height, images};
+    double penalty[3] = {1.0, 1.0, 1.1};
+    Tile t = chooseTile(ctx, extents, penalty, channels, lanes);
+    scheduleChannels(ctx, out, f, activation->func, filter->func, images, t,
+                     lanes);
+    return;
+  }
+  // Rows of y each load a vector along x; channels are broadcasts of the
+  // filter. Accumulators, x vectors and a broadcast fill the registers.
+  Tile t;
+  t.cost = INFINITY;
+  double waste = overrun(width, lanes);
+  for (int64_t ty = 1; ty <= std::min<int64_t>(height, kMaxTileRows); ++ty)
+    for (int64_t tc = 1; tc <= channels; ++tc) {
+      if (ty * tc + ty + 1 > ctx.getRegisters())
+        break;
+      double cost = waste * overrun(height, ty) * overrun(channels, tc) /
+                    tileEfficiency(tc, ty);
+      if (cost < t.cost * 0.999) {
+        t.rows[0] = ty, t.rows[1] = tc;
+        t.cost = cost;
+      }
+    }
+  scheduleSpatial(ctx, out, f, activation->func, filter->func, images, width,
+                  t, lanes);
+}
+
+//===----------------------------------------------------------------------===//
+// conv2d_backward_filter
+//===----------------------------------------------------------------------===//
+
+void fm::conv::scheduleFilterGradient(const ScheduleContext &ctx,
+                                      const Stage &result) {
+  const Stage *sumStage = ctx.kernel.findStage(result.producers[0]);
+  const Stage *accStage = ctx.kernel.findStage(sumStage->producers[0]);
+  Func out = result.func, sum = sumStage->func, acc = accStage->func;
+  // sum is (o, kw, kh, c): row-major [c, kh, kw, o].
+  int64_t cg = sumStage->shape[0], kh = sumStage->shape[1],
+          kw = sumStage->shape[2], o = sumStage->shape[3];
+  int lanes = ctx.getVectorSize(sum.output_types()[0]);
+  int64_t extents[3] = {kw, kh, cg};
+  double penalty[3] = {1.0, 1.0, 1.0};
+  Tile t = chooseTile(ctx, extents, penalty, o, lanes);
+  int tileO = t.vectors * lanes;
+  int tkw = t.rows[0], tkh = t.rows[1], tc = t.rows[2];
+
+  // The OIHW result: a small transpose of the sum.
+  std::vector<Var> r = out.args();
+  if (!ctx.kernel.isOutput(out))
+    out.compute_root();
+  out.reorder(r[3], r[0], r[1], r[2])
+      .vectorize(r[3], lanes, TailStrategy::GuardWithIf);
+
+  // Chunk after chunk, each tile of the sum adds the tile of the chunk's
+  // partial sums computed in registers just before.
+  std::vector<Var> s = sum.args();
+  Halide::RVar chunk = sum.rvars(0)[0];
+  Var oo("oo"), oi("oi"), kwo("kwo"), kwi("kwi"), kho("kho"), khi("khi"),
+      co("co"), ci("ci");
+  sum.compute_root().vectorize(s[0], lanes, TailStrategy::GuardWithIf);
+  Halide::Stage update = sum.update();
+  update.split(s[0], oo, oi, tileO, TailStrategy::GuardWithIf)
+      .split(s[1], kwo, kwi, tkw, TailStrategy::GuardWithIf)
+      .split(s[2], kho, khi, tkh, TailStrategy::GuardWithIf)
+      .split(s[3], co, ci, tc, TailStrategy::GuardWithIf)
+      .reorder(oi, kwi, khi, ci, kwo, kho, co, chunk, oo)
+      .vectorize(oi, lanes)
+      .unroll(oi)
+      .unroll(kwi)
+      .unroll(khi)
+      .unroll(ci);
+  if ((o + tileO - 1) / tileO >= 2)
+    update.parallel(oo);
+
+  std::vector<Var> a = acc.args();
+  acc.compute_at(sum, kwo)
+      .bound_extent(a[0], tileO)
+      .bound_extent(a[1], tkw)
+      .bound_extent(a[2], tkh)
+      .bound_extent(a[3], tc)
+      .bound_extent(a[4], 1)
+      .vectorize(a[0], lanes)
+      .unroll(a[0])
+      .unroll(a[1])
+      .unroll(a[2])
+      .unroll(a[3]);
+  std::vector<VarOrRVar> order(a.begin(), a.end());
+  for (const Halide::RVar &rv : acc.rvars(0))
+    order.push_back(rv);
+  acc.update()
+      .reorder(order)
+      .vectorize(a[0], lanes)
+      .unroll(a[0])
+      .unroll(a[1])
+      .unroll(a[2])
+      .unroll(a[3]);
+
+  // The packs, for the whole batch (read by every block of channels).
+  for (const Halide::Func &p : accStage->producers)
+    schedulePack(ctx, ctx.kernel.findStage(p)->func, true);
+}
+
+//===----------------------------------------------------------------------===//
+// Pooling
+//===----------------------------------------------------------------------===//
+
+void fm::conv::scheduleWindow(const ScheduleContext &ctx, const Stage &stage) {
+  Func f = stage.func;
+  if (!ctx.kernel.isOutput(f))
+    f.compute_root();
+  std::vector<Var> args = f.args();
+  int lanes = ctx.getVectorSize(f.output_types()[0]);
+  int64_t width = stage.shape[3], elements = 1;
+  for (int64_t d : stage.shape)
+    elements *= ctx.getExtent(d);
+  if (width >= lanes)
+    f.vectorize(args[0], lanes, TailStrategy::ShiftInwards);
+  if (elements >= kParallelElements)
+    f.parallel(args[3]);
+}

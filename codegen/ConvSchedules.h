@@ -1,0 +1,46 @@
+//===- ConvSchedules.h - CPU schedules of convolutions and pooling -*- C++ -*-===//
+//
+// This file declares the hand schedules of the convolution and pooling
+// stages (StageKind ConvPack ... Window, lowered by ops/Convolution.cpp).
+// Schedules.cpp's hand scheduler calls them for those anchors; they are
+// kept apart to keep each file readable.
+//
+//===----------------------------------------------------------------------===//
+#ifndef FM_CODEGEN_CONVSCHEDULES_H
+#define FM_CODEGEN_CONVSCHEDULES_H
+
+#include "codegen/FmToHalide.h"
+
+namespace fm::conv {
+
+/// What the convolution schedules need from the hand scheduler.
+struct ScheduleContext {
+  const LoweredKernel &kernel;
+  Halide::Target target;
+  /// The batch extent assumed when sizing tiles and parallel work.
+  int batch;
+
+  /// Lanes of a native vector of `t`'s width.
+  int getVectorSize(Halide::Type t) const;
+  /// Vector registers of the target (16 ymm on AVX2, 32 zmm on AVX-512).
+  int getRegisters() const;
+  /// An extent of a row-major shape, the batch estimate for -1.
+  int64_t getExtent(int64_t d) const { return d < 0 ? batch : d; }
+};
+
+/// Schedules a ConvAcc and its packs inside the tiles of `root`: the Conv
+/// stage reading the accumulator, or the pointwise Func it is fused into
+/// (`relu(conv + bias)`), which gets the register-tiled loop nest.
+void scheduleConvolution(const ScheduleContext &ctx, const Stage &root,
+                         const Stage &acc);
+
+/// Schedules a filter gradient: the Filter stage `result`, the FilterSum it
+/// reads, the FilterAcc inside it and their packs.
+void scheduleFilterGradient(const ScheduleContext &ctx, const Stage &result);
+
+/// Schedules a materialised Window stage (a pooling output, an argmax).
+void scheduleWindow(const ScheduleContext &ctx, const Stage &stage);
+
+} // namespace fm::conv
+
+#endif // FM_CODEGEN_CONVSCHEDULES_H
