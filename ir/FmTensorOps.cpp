@@ -1,4 +1,4 @@
-//===- FmTensorOps.cpp - Tensor manipulation, reductions and other ops ---*- C++ -*-===//
+//===- FmTensorOps.cpp - Shape rules and VJPs of tensor ops -----*- C++ -*-===//
 //
 // This file implements the shape rules, verifiers and gradients of the ops
 // declared in FmTensorOps.td. Like FmGradients.cpp, every gradient is built
@@ -74,8 +74,8 @@ static FailureOr<int64_t> getIntAttr(std::optional<Location> loc,
                                      StringRef name) {
   auto attr = lookupAttr<IntegerAttr>(attrs, name);
   if (!attr)
-    return emitOptionalError(loc, "'", opName, "' expected an integer '",
-                             name, "' attribute");
+    return emitOptionalError(loc, "'", opName, "' expected an integer '", name,
+                             "' attribute");
   return attr.getValue().getSExtValue();
 }
 
@@ -91,8 +91,8 @@ static Grads buildExtremumGradient(OpBuilder &b, Location loc, Value x, Value y,
     return {Value()};
   Rules r{b, loc};
   RankedTensorType kept = keptType(x, axes);
-  Value hit = b.create<CompareOp>(loc, b.getStringAttr("eq"), x,
-                                  r.reshape(y, kept));
+  Value hit =
+      b.create<CompareOp>(loc, b.getStringAttr("eq"), x, r.reshape(y, kept));
   Value zero = r.scalarLike(x, 0.0);
   Value ones = b.create<SelectOp>(loc, hit, r.scalarLike(x, 1.0), zero);
   Value count = b.create<ReduceSumOp>(loc, ones, b.getDenseI64ArrayAttr(axes),
@@ -125,10 +125,9 @@ LogicalResult ArgMaxOp::inferReturnTypes(MLIRContext *ctx,
   if (failed(axis))
     return failure();
   if (*axis < 0 || *axis >= in.getRank())
-    return emitOptionalError(loc, "'", getOperationName(),
-                             "' expected axis in [0, ", in.getRank(),
-                             ") but got ", *axis, " for shape ",
-                             formatShape(in));
+    return emitOptionalError(
+        loc, "'", getOperationName(), "' expected axis in [0, ", in.getRank(),
+        ") but got ", *axis, " for shape ", formatShape(in));
   SmallVector<int64_t> shape(in.getShape());
   shape.erase(shape.begin() + *axis);
   types.push_back(RankedTensorType::get(shape, IntegerType::get(ctx, 32)));
@@ -164,8 +163,8 @@ LogicalResult DropoutOp::inferReturnTypes(MLIRContext *,
     return emitOptionalError(loc, "'", getOperationName(),
                              "' expected rate in [0, 1) but got ", os.str());
   }
-  if (failed(getIntAttr(loc, getOperationName(), adaptor.getAttributes(),
-                        "salt")))
+  if (failed(
+          getIntAttr(loc, getOperationName(), adaptor.getAttributes(), "salt")))
     return failure();
   types.push_back(adaptor.getInput().getType());
   return success();
@@ -214,10 +213,10 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
                                rank, " like ", formatShape(first),
                                " but operand ", i, " is ", formatShape(t));
     if (t.isDynamicDim(*axis))
-      return emitOptionalError(
-          loc, "'", name, "' expected a static extent on axis ", *axis,
-          " but got the batch extent N in operand ", i, " of shape ",
-          formatShape(t));
+      return emitOptionalError(loc, "'", name,
+                               "' expected a static extent on axis ", *axis,
+                               " but got the batch extent N in operand ", i,
+                               " of shape ", formatShape(t));
     for (int64_t a = 0; a < rank; ++a)
       if (a != *axis && t.getDimSize(a) != first.getDimSize(a))
         return emitOptionalError(
@@ -253,10 +252,12 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
                                         SmallVectorImpl<Type> &types) {
   StringRef name = getOperationName();
   auto in = llvm::cast<RankedTensorType>(adaptor.getInput().getType());
-  FailureOr<int64_t> axis = getIntAttr(loc, name, adaptor.getAttributes(), "axis");
+  FailureOr<int64_t> axis =
+      getIntAttr(loc, name, adaptor.getAttributes(), "axis");
   FailureOr<int64_t> start =
       getIntAttr(loc, name, adaptor.getAttributes(), "start");
-  FailureOr<int64_t> end = getIntAttr(loc, name, adaptor.getAttributes(), "end");
+  FailureOr<int64_t> end =
+      getIntAttr(loc, name, adaptor.getAttributes(), "end");
   if (failed(axis) || failed(start) || failed(end))
     return failure();
   if (*axis < 0 || *axis >= in.getRank())
@@ -264,16 +265,15 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
                              in.getRank(), ") but got ", *axis, " for shape ",
                              formatShape(in));
   if (in.isDynamicDim(*axis))
-    return emitOptionalError(loc, "'", name,
-                             "' expected a static extent on axis ", *axis,
-                             " but got the batch extent N of ",
-                             formatShape(in));
+    return emitOptionalError(
+        loc, "'", name, "' expected a static extent on axis ", *axis,
+        " but got the batch extent N of ", formatShape(in));
   int64_t extent = in.getDimSize(*axis);
   if (*start < 0 || *start >= *end || *end > extent)
-    return emitOptionalError(loc, "'", name, "' expected 0 <= start < end <= ",
-                             extent, " on axis ", *axis, " of ",
-                             formatShape(in), " but got start ", *start,
-                             " and end ", *end);
+    return emitOptionalError(loc, "'", name,
+                             "' expected 0 <= start < end <= ", extent,
+                             " on axis ", *axis, " of ", formatShape(in),
+                             " but got start ", *start, " and end ", *end);
   SmallVector<int64_t> shape(in.getShape());
   shape[*axis] = *end - *start;
   types.push_back(RankedTensorType::get(shape, in.getElementType()));
@@ -313,10 +313,9 @@ LogicalResult PadOp::inferReturnTypes(MLIRContext *,
   SmallVector<int64_t> shape(in.getShape());
   for (int64_t a = 0; a < rank; ++a) {
     if (before[a] < 0 || after[a] < 0)
-      return emitOptionalError(loc, "'", name,
-                               "' expected non-negative padding but got ",
-                               before[a], " before and ", after[a],
-                               " after axis ", a);
+      return emitOptionalError(
+          loc, "'", name, "' expected non-negative padding but got ", before[a],
+          " before and ", after[a], " after axis ", a);
     if (in.isDynamicDim(a)) {
       if (before[a] || after[a])
         return emitOptionalError(loc, "'", name,
@@ -337,8 +336,8 @@ Grads PadOp::buildGradient(OpBuilder &b, ValueRange g) {
   Value grad = g[0];
   for (int64_t a = 0; a < in.getRank(); ++a)
     if (getBefore()[a] || getAfter()[a])
-      grad = r.slice(grad, a, getBefore()[a],
-                     getBefore()[a] + in.getDimSize(a));
+      grad =
+          r.slice(grad, a, getBefore()[a], getBefore()[a] + in.getDimSize(a));
   return {grad};
 }
 
@@ -353,9 +352,10 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
   auto table = llvm::cast<RankedTensorType>(adaptor.getTable().getType());
   auto ids = llvm::cast<RankedTensorType>(adaptor.getIds().getType());
   if (table.getRank() != 2 || !table.hasStaticShape())
-    return emitOptionalError(loc, "'", getOperationName(),
-                             "' expected a table of static shape [V, D] but got ",
-                             formatShape(table));
+    return emitOptionalError(
+        loc, "'", getOperationName(),
+        "' expected a table of static shape [V, D] but got ",
+        formatShape(table));
   SmallVector<int64_t> shape(ids.getShape());
   shape.push_back(table.getDimSize(1));
   types.push_back(RankedTensorType::get(shape, table.getElementType()));
@@ -376,13 +376,13 @@ LogicalResult ScatterAddOp::inferReturnTypes(MLIRContext *,
   StringRef name = getOperationName();
   auto ids = llvm::cast<RankedTensorType>(adaptor.getIds().getType());
   auto updates = llvm::cast<RankedTensorType>(adaptor.getUpdates().getType());
-  FailureOr<int64_t> rows = getIntAttr(loc, name, adaptor.getAttributes(), "rows");
+  FailureOr<int64_t> rows =
+      getIntAttr(loc, name, adaptor.getAttributes(), "rows");
   if (failed(rows))
     return failure();
   if (*rows <= 0)
-    return emitOptionalError(loc, "'", name,
-                             "' expected a positive number of rows but got ",
-                             *rows);
+    return emitOptionalError(
+        loc, "'", name, "' expected a positive number of rows but got ", *rows);
   if (updates.getRank() != ids.getRank() + 1 ||
       updates.getShape().drop_back() != ids.getShape() ||
       updates.isDynamicDim(ids.getRank()))
@@ -390,8 +390,8 @@ LogicalResult ScatterAddOp::inferReturnTypes(MLIRContext *,
         loc, "'", name, "' expected updates of the ids' shape ",
         formatShape(ids), " followed by a static row width but got ",
         formatShape(updates));
-  types.push_back(RankedTensorType::get(
-      {*rows, updates.getShape().back()}, updates.getElementType()));
+  types.push_back(RankedTensorType::get({*rows, updates.getShape().back()},
+                                        updates.getElementType()));
   return success();
 }
 

@@ -1,4 +1,4 @@
-//===- FmTensorOps.td - Tensor manipulation, reductions and other ops ---*- tablegen -*-===//
+//===- FmTensorOps.td - More tensor ops --------------------*- tablegen -*-===//
 //
 // Included by FmOps.td after the base classes: the remaining ops of
 // LANGUAGE.md §8 (max/min reductions, argmax, erf, concat, slice, pad,

@@ -1,4 +1,4 @@
-//===- TensorOps.cpp - Lowerings: concat, slice, pad, gather, max/min reductions, argmax, erf, dropout ---*- C++ -*-===//
+//===- TensorOps.cpp - Lowering of the fm tensor ops ------------*- C++ -*-===//
 //
 // Registers the Halide lowerings of the ops of ir/FmTensorOps.td.
 //
@@ -75,7 +75,8 @@ static LogicalResult lowerExtremum(Operation *op, Lowering &ctx, bool isMax) {
   Halide::Func f(name);
   std::vector<Halide::Var> args = Lowering::reversed(vars);
   f(args) = isMax ? x.type.min() : x.type.max(); // -inf / +inf for floats
-  f(args) = isMax ? Halide::max(f(args), x.at(at)) : Halide::min(f(args), x.at(at));
+  f(args) =
+      isMax ? Halide::max(f(args), x.at(at)) : Halide::min(f(args), x.at(at));
   ctx.bind(result, f, StageKind::Reduction).reducesInnermost =
       llvm::is_contained(axes, int64_t(x.rank()) - 1);
   return success();
@@ -231,9 +232,9 @@ static LogicalResult lowerPad(Operation *op, Lowering &ctx) {
 
 /// An id as a row index, clamped to [0, rows).
 static Expr clampId(Expr id, int64_t rows) {
-  return Halide::cast<int32_t>(Halide::clamp(
-      Halide::cast<int64_t>(id), Halide::Expr(int64_t(0)),
-      Halide::Expr(int64_t(rows - 1))));
+  return Halide::cast<int32_t>(Halide::clamp(Halide::cast<int64_t>(id),
+                                             Halide::Expr(int64_t(0)),
+                                             Halide::Expr(int64_t(rows - 1))));
 }
 
 static LogicalResult lowerGather(Operation *op, Lowering &ctx) {

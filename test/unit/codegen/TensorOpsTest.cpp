@@ -36,7 +36,8 @@ std::string kernel(const std::string &args, const std::string &result,
 /// checkKernel at batch 1, 3, 64 and 65, under both schedules.
 void check(const std::string &src, const std::vector<ArgGen> &args,
            const Reference &reference) {
-  for (fm::ScheduleKind kind : {fm::ScheduleKind::Hand, fm::ScheduleKind::Root}) {
+  for (fm::ScheduleKind kind :
+       {fm::ScheduleKind::Hand, fm::ScheduleKind::Root}) {
     SCOPED_TRACE(kind == fm::ScheduleKind::Hand ? "hand" : "root");
     CheckOptions options;
     options.batches = {1, 3, 64, 65};
@@ -177,6 +178,13 @@ TEST(TensorOpsTest, ArgMaxTies) {
         {smallInts({-1, 7}, -2, 1)}, [](const std::vector<Host> &x) {
           return std::vector<Host>{argmaxHost(x[0], 0)};
         });
+  // Integer input (the f64 run rewrites nothing here).
+  check(kernel("%a: tensor<?x5xi32>", "tensor<?xi32>",
+               "  %r = fm.argmax %a {axis = 1 : i64} : tensor<?x5xi32> -> "
+               "tensor<?xi32>"),
+        {smallInts({-1, 5}, 0, 3)}, [](const std::vector<Host> &x) {
+          return std::vector<Host>{argmaxHost(x[0], 1)};
+        });
   check(kernel("%a: tensor<?x4x3xf32>", "tensor<?x3xi32>",
                "  %r = fm.argmax %a {axis = 1 : i64} : tensor<?x4x3xf32> -> "
                "tensor<?x3xi32>"),
@@ -223,14 +231,15 @@ static Host concatHost(const std::vector<Host> &parts, size_t axis) {
 }
 
 TEST(TensorOpsTest, Concat) {
-  check(kernel("%a: tensor<?x2xf32>, %b: tensor<?x3xf32>, %c: tensor<?x1xf32>",
-               "tensor<?x6xf32>",
-               "  %r = fm.concat %a, %b, %c {axis = 1 : i64} : tensor<?x2xf32>, "
-               "tensor<?x3xf32>, tensor<?x1xf32> -> tensor<?x6xf32>"),
-        {uniform({-1, 2}), uniform({-1, 3}), uniform({-1, 1})},
-        [](const std::vector<Host> &x) {
-          return std::vector<Host>{concatHost(x, 1)};
-        });
+  check(
+      kernel("%a: tensor<?x2xf32>, %b: tensor<?x3xf32>, %c: tensor<?x1xf32>",
+             "tensor<?x6xf32>",
+             "  %r = fm.concat %a, %b, %c {axis = 1 : i64} : tensor<?x2xf32>, "
+             "tensor<?x3xf32>, tensor<?x1xf32> -> tensor<?x6xf32>"),
+      {uniform({-1, 2}), uniform({-1, 3}), uniform({-1, 1})},
+      [](const std::vector<Host> &x) {
+        return std::vector<Host>{concatHost(x, 1)};
+      });
   check(kernel("%a: tensor<2x?xf32>, %b: tensor<3x?xf32>", "tensor<5x?xf32>",
                "  %r = fm.concat %a, %b {axis = 0 : i64} : tensor<2x?xf32>, "
                "tensor<3x?xf32> -> tensor<5x?xf32>"),
@@ -395,7 +404,8 @@ uint32_t mix32(uint32_t h) {
 }
 
 bool keeps(double seed, int64_t salt, int64_t index, double rate) {
-  uint32_t s = static_cast<uint32_t>(static_cast<int64_t>(std::nearbyint(seed)));
+  uint32_t s =
+      static_cast<uint32_t>(static_cast<int64_t>(std::nearbyint(seed)));
   uint32_t key1 = mix32(s ^ mix32(static_cast<uint32_t>(salt)));
   uint32_t key2 = mix32(key1 ^ 0x9e3779b9u);
   uint32_t h = mix32(mix32(static_cast<uint32_t>(index) ^ key1) ^ key2);
@@ -406,8 +416,8 @@ std::string dropoutKernel(double rate, int salt, const std::string &shape) {
   std::string t = "tensor<" + shape + "xf32>";
   return kernel("%x: " + t + ", %seed: tensor<f32>", t,
                 "  %r = fm.dropout %x, %seed {rate = " + std::to_string(rate) +
-                    " : f64, salt = " + std::to_string(salt) + " : i64} : " +
-                    t + ", tensor<f32> -> " + t);
+                    " : f64, salt = " + std::to_string(salt) +
+                    " : i64} : " + t + ", tensor<f32> -> " + t);
 }
 
 /// A compiled dropout kernel on [N, 1000] ones.
@@ -431,7 +441,8 @@ struct DropoutRunner {
     Host s(std::vector<int64_t>{});
     s[0] = seed;
     std::vector<Host> out = runKernel(
-        *jit, {toBuffer(ones, Halide::Float(32)), toBuffer(s, Halide::Float(32))},
+        *jit,
+        {toBuffer(ones, Halide::Float(32)), toBuffer(s, Halide::Float(32))},
         batch);
     return out.empty() ? Host({0}) : out[0];
   }
@@ -462,8 +473,8 @@ TEST(TensorOpsTest, DropoutMatchesTheHash) {
       h[0] = 17 + batch;
       return h;
     };
-    check(dropoutKernel(rate, salt, "?x3x5"),
-          {uniform({-1, 3, 5}), seedGen}, [&](const std::vector<Host> &x) {
+    check(dropoutKernel(rate, salt, "?x3x5"), {uniform({-1, 3, 5}), seedGen},
+          [&](const std::vector<Host> &x) {
             Host out = x[0];
             for (int64_t i = 0; i < out.size(); ++i)
               out[i] = keeps(x[1][0], salt, i, rate) ? x[0][i] / (1 - rate) : 0;
@@ -563,10 +574,11 @@ TEST(TensorOpsTest, ShapeRuleDiagnostics) {
               ": tensor<?x8xf32> -> tensor<?x8xf32>",
               "'fm.pad' expected 2 entries (one per axis of [N, 8]) in before "
               "and after but got 1 and 1");
-  expectError("%t: tensor<7xf32>, %ids: tensor<?xi32>",
-              "%r = fm.gather %t, %ids : tensor<7xf32>, tensor<?xi32> -> "
-              "tensor<?x7xf32>",
-              "'fm.gather' expected a table of static shape [V, D] but got [7]");
+  expectError(
+      "%t: tensor<7xf32>, %ids: tensor<?xi32>",
+      "%r = fm.gather %t, %ids : tensor<7xf32>, tensor<?xi32> -> "
+      "tensor<?x7xf32>",
+      "'fm.gather' expected a table of static shape [V, D] but got [7]");
   expectError("%ids: tensor<?xi32>, %u: tensor<?x2x3xf32>",
               "%r = fm.scatter_add %ids, %u {rows = 4 : i64} : tensor<?xi32>, "
               "tensor<?x2x3xf32> -> tensor<4x3xf32>",
