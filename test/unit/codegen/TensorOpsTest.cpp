@@ -5,15 +5,11 @@
 // all-root one: max/min reductions, argmax with ties, erf, concat, slice,
 // pad, gather and scatter_add with ids at and past the ends of the table,
 // and dropout (the exact mask of the documented hash, its statistics, its
-// dependence on seed and salt only). Also the shape rules' diagnostics.
+// dependence on seed and salt only). The shape rules' diagnostics are in
+// test/ir/tensor-invalid.mlir.
 //
 //===----------------------------------------------------------------------===//
 #include "KernelCheck.h"
-
-#include "ir/FmDialect.h"
-
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/Parser/Parser.h"
 
 #include "gtest/gtest.h"
 
@@ -512,89 +508,4 @@ TEST(TensorOpsTest, DropoutStatistics) {
   DropoutRunner none(0.0, 1);
   for (double v : none.run(5).data)
     ASSERT_EQ(v, 1.0);
-}
-
-//===----------------------------------------------------------------------===//
-// Shape rules
-//===----------------------------------------------------------------------===//
-
-/// The diagnostics of parsing and verifying `body` inside a function.
-static std::string diagnose(const std::string &args, const std::string &body) {
-  mlir::MLIRContext context;
-  context.loadDialect<mlir::fm::FmDialect, mlir::func::FuncDialect>();
-  std::string messages;
-  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
-    messages += d.str() + "\n";
-    return mlir::success();
-  });
-  auto module = mlir::parseSourceString<mlir::ModuleOp>(
-      "func.func @f(" + args + ") {\n" + body + "\n  return\n}\n", &context);
-  return messages;
-}
-
-TEST(TensorOpsTest, ShapeRuleDiagnostics) {
-  auto expectError = [](const std::string &args, const std::string &body,
-                        const std::string &message) {
-    std::string got = diagnose(args, body);
-    EXPECT_NE(got.find(message), std::string::npos)
-        << "expected: " << message << "\ngot: " << got;
-  };
-  expectError("%a: tensor<?x2xf32>, %b: tensor<?x2xf32>",
-              "%r = fm.concat %a, %b {axis = 0 : i64} : tensor<?x2xf32>, "
-              "tensor<?x2xf32> -> tensor<?x2xf32>",
-              "'fm.concat' expected a static extent on axis 0 but got the "
-              "batch extent N in operand 0 of shape [N, 2]");
-  expectError("%a: tensor<?x2xf32>, %b: tensor<3x3xf32>",
-              "%r = fm.concat %a, %b {axis = 1 : i64} : tensor<?x2xf32>, "
-              "tensor<3x3xf32> -> tensor<?x5xf32>",
-              "'fm.concat' expected equal extents on all axes but 1 but got "
-              "[N, 2] and [3, 3]");
-  expectError("%a: tensor<2xf32>, %b: tensor<2xf64>",
-              "%r = fm.concat %a, %b {axis = 0 : i64} : tensor<2xf32>, "
-              "tensor<2xf64> -> tensor<4xf32>",
-              "'fm.concat' expected operands of one element type but got 'f32' "
-              "and 'f64'");
-  expectError("%a: tensor<?x8xf32>",
-              "%r = fm.slice %a {axis = 1 : i64, start = 5 : i64, end = 9 : "
-              "i64} : tensor<?x8xf32> -> tensor<?x4xf32>",
-              "'fm.slice' expected 0 <= start < end <= 8 on axis 1 of [N, 8] "
-              "but got start 5 and end 9");
-  expectError("%a: tensor<?x8xf32>",
-              "%r = fm.slice %a {axis = 0 : i64, start = 0 : i64, end = 1 : "
-              "i64} : tensor<?x8xf32> -> tensor<1x8xf32>",
-              "'fm.slice' expected a static extent on axis 0 but got the "
-              "batch extent N of [N, 8]");
-  expectError("%a: tensor<?x8xf32>",
-              "%r = fm.pad %a {before = array<i64: 1, 0>, after = array<i64: "
-              "0, 0>} : tensor<?x8xf32> -> tensor<?x8xf32>",
-              "'fm.pad' expected no padding of the batch axis 0 of [N, 8] but "
-              "got 1 before and 0 after");
-  expectError("%a: tensor<?x8xf32>",
-              "%r = fm.pad %a {before = array<i64: 0>, after = array<i64: 0>} "
-              ": tensor<?x8xf32> -> tensor<?x8xf32>",
-              "'fm.pad' expected 2 entries (one per axis of [N, 8]) in before "
-              "and after but got 1 and 1");
-  expectError(
-      "%t: tensor<7xf32>, %ids: tensor<?xi32>",
-      "%r = fm.gather %t, %ids : tensor<7xf32>, tensor<?xi32> -> "
-      "tensor<?x7xf32>",
-      "'fm.gather' expected a table of static shape [V, D] but got [7]");
-  expectError("%ids: tensor<?xi32>, %u: tensor<?x2x3xf32>",
-              "%r = fm.scatter_add %ids, %u {rows = 4 : i64} : tensor<?xi32>, "
-              "tensor<?x2x3xf32> -> tensor<4x3xf32>",
-              "'fm.scatter_add' expected updates of the ids' shape [N] "
-              "followed by a static row width but got [N, 2, 3]");
-  expectError("%x: tensor<?x8xf32>, %s: tensor<f32>",
-              "%r = fm.dropout %x, %s {rate = 1.0 : f64, salt = 0 : i64} : "
-              "tensor<?x8xf32>, tensor<f32> -> tensor<?x8xf32>",
-              "'fm.dropout' expected rate in [0, 1) but got 1");
-  expectError("%x: tensor<?x8xf32>",
-              "%r = fm.argmax %x {axis = 2 : i64} : tensor<?x8xf32> -> "
-              "tensor<?xi32>",
-              "'fm.argmax' expected axis in [0, 2) but got 2 for shape [N, 8]");
-  // A well-formed op gives no diagnostic.
-  EXPECT_EQ(diagnose("%x: tensor<?x8xf32>",
-                     "%r = fm.argmax %x {axis = 1 : i64} : tensor<?x8xf32> -> "
-                     "tensor<?xi32>"),
-            "");
 }
