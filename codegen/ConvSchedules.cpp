@@ -72,6 +72,8 @@ static double tileEfficiency(int64_t rows, int64_t vectors) {
          (std::max<double>(accs, rows + vectors) + 1.0);
 }
 
+static int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
 /// The work done per useful element when `extent` is cut into tiles.
 static double overrun(int64_t extent, int64_t tile) {
   return static_cast<double>((extent + tile - 1) / tile * tile) / extent;
@@ -140,14 +142,55 @@ static void schedulePack(const ScheduleContext &ctx, Func pack, bool root) {
 // conv2d and conv2d_backward_data
 //===----------------------------------------------------------------------===//
 
-/// Channels strategy: root(x, y, ch, n) in tiles of (2 vectors of
-/// channels) x (x, y, n box); acc(ch, x, y, n) computed per tile.
+namespace {
+/// Where a convolution's loop nest runs.
+struct Placement {
+  /// Images the nest covers: the batch, or 1 inside a consumer's loop.
+  int64_t images;
+  /// True: computed per image inside a consumer that runs the images in
+  /// parallel already.
+  bool nested;
+  /// True if root is an output of the kernel.
+  bool output;
+  /// Channels of the root.
+  int64_t channels;
+};
+} // namespace
+
+/// Runs the images of `root` (tiles of them: `no`) in parallel, or image
+/// tiles x channel blocks when there are few; the activation pack is made
+/// per image tile inside each task when there are enough of them.
+static void parallelise(const ScheduleContext &ctx, Func root, Var no, Var co,
+                        Func activation, int64_t imageTiles,
+                        const Placement &where) {
+  if (where.nested) {
+    activation.compute_at(root, no);
+    schedulePack(ctx, activation, false);
+  } else if (imageTiles >= kParallelImages) {
+    root.parallel(no);
+    activation.compute_at(root, no);
+    schedulePack(ctx, activation, false);
+  } else {
+    Var task("task");
+    root.fuse(co, no, task).parallel(task);
+    schedulePack(ctx, activation, true);
+  }
+}
+
+/// Channels strategy: root(x, y, ch, n) in tiles of (vectors of channels)
+/// x (x, y, n box); acc(ch, x, y, n) computed per tile.
 static void scheduleChannels(const ScheduleContext &ctx, Func root, Func acc,
-                             Func activation, Func filter, int64_t images,
-                             const Tile &t, int lanes) {
+                             Func activation, const Tile &t, int lanes,
+                             const Placement &where) {
   std::vector<Var> r = root.args(), a = acc.args();
   int tileCh = t.vectors * lanes;
   int tx = t.rows[0], ty = t.rows[1], tn = t.rows[2];
+  // An intermediate root is computed for whole vectors of channels (the
+  // packs are zero past the edge). Halide 14 drops the guard of a
+  // partial vector tile of a non-output Func (seen: the second vector of
+  // the last tile stored over the first tile's), so there is no tail.
+  if (!where.output)
+    root.bound(r[2], 0, static_cast<int>(roundUp(where.channels, tileCh)));
   Var xo("xo"), xi("xi"), yo("yo"), yi("yi"), co("co"), ci("ci"), no("no"),
       ni("ni");
   root.split(r[0], xo, xi, tx, TailStrategy::GuardWithIf)
@@ -182,27 +225,24 @@ static void scheduleChannels(const ScheduleContext &ctx, Func root, Func acc,
       .unroll(a[1])
       .unroll(a[2])
       .unroll(a[3]);
-
-  bool byImage = (images + tn - 1) / tn >= kParallelImages;
-  if (byImage) {
-    root.parallel(no);
-    activation.compute_at(root, no);
-    schedulePack(ctx, activation, false);
-  } else {
-    Var task("task");
-    root.fuse(co, no, task).parallel(task);
-    schedulePack(ctx, activation, true);
-  }
-  schedulePack(ctx, filter, true);
+  // The images of a tile sit side by side in the pack: the broadcasts of
+  // one step read one cache line.
+  std::vector<Var> p = activation.args();
+  if (tn > 1)
+    activation.reorder_storage(p[3], p[0], p[1], p[2]);
+  parallelise(ctx, root, no, co, activation, (where.images + tn - 1) / tn,
+              where);
 }
 
 /// Spatial strategy: root(x, y, ch, n) in tiles of (a vector along x) x
 /// (y rows, channels); acc computed per tile.
 static void scheduleSpatial(const ScheduleContext &ctx, Func root, Func acc,
-                            Func activation, Func filter, int64_t images,
-                            int64_t width, const Tile &t, int lanes) {
+                            Func activation, int64_t width, const Tile &t,
+                            int lanes, const Placement &where) {
   std::vector<Var> r = root.args(), a = acc.args();
   int ty = t.rows[0], tc = t.rows[1];
+  if (!where.output) // whole vectors along x, as in scheduleChannels
+    root.bound(r[0], 0, static_cast<int>(roundUp(width, lanes)));
   Var xo("xo"), xi("xi"), yo("yo"), yi("yi"), co("co"), ci("ci");
   // A pure root may shift its last vector inwards: no scalar tail.
   root.split(r[0], xo, xi, lanes,
@@ -214,7 +254,9 @@ static void scheduleSpatial(const ScheduleContext &ctx, Func root, Func acc,
       .vectorize(xi)
       .unroll(yi)
       .unroll(ci);
+  // Stored x innermost: the vectors are dense in the tile too.
   acc.compute_at(root, xo)
+      .reorder_storage(a[1], a[2], a[0], a[3])
       .bound_extent(a[1], lanes)
       .bound_extent(a[2], ty)
       .bound_extent(a[0], tc)
@@ -227,48 +269,14 @@ static void scheduleSpatial(const ScheduleContext &ctx, Func root, Func acc,
   for (const Halide::RVar &rv : acc.rvars(0))
     order.push_back(rv);
   acc.update().reorder(order).vectorize(a[1]).unroll(a[2]).unroll(a[0]);
-
-  if (images >= kParallelImages) {
-    root.parallel(r[3]);
-    activation.compute_at(root, r[3]);
-    schedulePack(ctx, activation, false);
-  } else {
-    Var task("task");
-    root.fuse(co, r[3], task).parallel(task);
-    schedulePack(ctx, activation, true);
-  }
-  schedulePack(ctx, filter, true);
+  parallelise(ctx, root, r[3], co, activation, where.images, where);
 }
 
-void fm::conv::scheduleConvolution(const ScheduleContext &ctx,
-                                   const Stage &root, const Stage &acc) {
-  Func out = root.func, f = acc.func;
-  if (!ctx.kernel.isOutput(out))
-    out.compute_root();
-  const Stage *activation = ctx.kernel.findStage(acc.producers[0]);
-  const Stage *filter = ctx.kernel.findStage(acc.producers[1]);
-  // acc is (ch, x, y, n): row-major [n, y, x, ch].
-  int64_t images = ctx.getExtent(acc.shape[0]), height = acc.shape[1],
-          width = acc.shape[2], channels = acc.shape[3];
-  int64_t reduction = 1;
-  for (const Halide::Internal::ReductionVariable &rv :
-       f.function().update(0).schedule().rvars())
-    if (const int64_t *extent = Halide::Internal::as_const_int(rv.extent))
-      reduction *= *extent;
-  int lanes = ctx.getVectorSize(f.output_types()[0]);
-
-  if (acc.groups == 1 && channels >= lanes && reduction >= 16) {
-    // Several images per tile only when it saves a lot of overrun: their
-    // activations are further apart.
-    int64_t extents[3] = {width, height, images};
-    double penalty[3] = {1.0, 1.0, 1.1};
-    Tile t = chooseTile(ctx, extents, penalty, channels, lanes);
-    scheduleChannels(ctx, out, f, activation->func, filter->func, images, t,
-                     lanes);
-    return;
-  }
-  // Rows of y each load a vector along x; channels are broadcasts of the
-  // filter. Accumulators, x vectors and a broadcast fill the registers.
+/// The spatial strategy's tile: rows of y each load a vector along x and
+/// channels are broadcasts of the filter; accumulators, x vectors and a
+/// broadcast fill the registers.
+static Tile chooseSpatialTile(const ScheduleContext &ctx, int64_t width,
+                              int64_t height, int64_t channels, int lanes) {
   Tile t;
   t.cost = INFINITY;
   double waste = overrun(width, lanes);
@@ -283,8 +291,47 @@ void fm::conv::scheduleConvolution(const ScheduleContext &ctx,
         t.cost = cost;
       }
     }
-  scheduleSpatial(ctx, out, f, activation->func, filter->func, images, width,
-                  t, lanes);
+  return t;
+}
+
+void fm::conv::scheduleConvolution(const ScheduleContext &ctx,
+                                   const Stage &root, const Stage &acc,
+                                   const Stage *within) {
+  Func out = root.func, f = acc.func;
+  bool output = ctx.kernel.isOutput(out);
+  // acc is (ch, x, y, n): row-major [n, y, x, ch].
+  int64_t height = acc.shape[1], width = acc.shape[2], channels = acc.shape[3];
+  Placement where{ctx.getExtent(acc.shape[0]), false, output, channels};
+  if (within) {
+    // Channels innermost when the gather reads vectors of channels
+    // (scheduleWindow): a tile then stores whole vectors too.
+    std::vector<Var> r = out.args();
+    out.compute_at(within->func, within->func.args().back());
+    if (within->shape[1] >= ctx.getVectorSize(f.output_types()[0]))
+      out.reorder_storage(r[2], r[0], r[1], r[3]);
+    where.images = 1, where.nested = true;
+  } else if (!output) {
+    out.compute_root();
+  }
+  Func activation = ctx.kernel.findStage(acc.producers[0])->func;
+  Func filter = ctx.kernel.findStage(acc.producers[1])->func;
+  schedulePack(ctx, filter, true);
+  int lanes = ctx.getVectorSize(f.output_types()[0]);
+
+  // Vectors of channels need one group (else the lanes read several
+  // groups' inputs); several images per tile only when that saves a lot
+  // of overrun, their activations being further apart.
+  Tile spatial = chooseSpatialTile(ctx, width, height, channels, lanes);
+  if (acc.groups == 1 && channels >= lanes) {
+    int64_t extents[3] = {width, height, where.images};
+    double penalty[3] = {1.0, 1.0, 1.1};
+    Tile t = chooseTile(ctx, extents, penalty, channels, lanes);
+    if (t.cost <= spatial.cost) {
+      scheduleChannels(ctx, out, f, activation, t, lanes, where);
+      return;
+    }
+  }
+  scheduleSpatial(ctx, out, f, activation, width, spatial, lanes, where);
 }
 
 //===----------------------------------------------------------------------===//
@@ -372,11 +419,20 @@ void fm::conv::scheduleWindow(const ScheduleContext &ctx, const Stage &stage) {
     f.compute_root();
   std::vector<Var> args = f.args();
   int lanes = ctx.getVectorSize(f.output_types()[0]);
-  int64_t width = stage.shape[3], elements = 1;
+  int64_t width = stage.shape[3], channels = stage.shape[1], elements = 1;
   for (int64_t d : stage.shape)
     elements *= ctx.getExtent(d);
-  if (width >= lanes)
+  bool gathersColumns = false;
+  for (const Func &p : stage.producers)
+    if (const Stage *producer = ctx.kernel.findStage(p))
+      gathersColumns |= producer->kind == StageKind::Conv;
+  if (gathersColumns && channels >= lanes) {
+    // The columns hold channels innermost (scheduleConvolution).
+    f.reorder(args[2], args[0], args[1], args[3])
+        .vectorize(args[2], lanes, TailStrategy::GuardWithIf);
+  } else if (width >= lanes) {
     f.vectorize(args[0], lanes, TailStrategy::ShiftInwards);
+  }
   if (elements >= kParallelElements)
     f.parallel(args[3]);
 }

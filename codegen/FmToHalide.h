@@ -51,7 +51,8 @@ enum class StageKind {
   ConvPack,  ///< an operand of a ConvAcc/FilterAcc, padded or reordered:
              ///< defined everywhere (zero outside), so tiles may overrun
   ConvAcc,   ///< conv2d / backward-data accumulator (channel, x, y, n),
-             ///< a reduction over (kw, kh, channel') with static extents
+             ///< a reduction over (channel', kw, kh) with static extents;
+             ///< producers: the activation's pack, then the filter's
   Conv,      ///< the pure NCHW result (x, y, channel, n) of a ConvAcc
   FilterAcc, ///< backward-filter partial sums (o, kw, kh, c, batch chunk)
   FilterSum, ///< the sum over chunks of a FilterAcc (o, kw, kh, c)

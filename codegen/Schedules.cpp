@@ -271,12 +271,16 @@ void HandScheduler::run() {
         stage.kind == StageKind::ConvPack || stage.kind == StageKind::Filter)
       materialised.insert(stage.func.name());
     // A window op read by another (an argmax by its gradient) is read
-    // several times per element: computed once.
+    // several times per element: computed once. A window op reading a
+    // convolution (col2im) gets a loop nest that the convolution nests in.
     if (stage.kind == StageKind::Window)
       for (const Halide::Func &p : stage.producers)
-        if (const Stage *producer = kernel.findStage(p))
+        if (const Stage *producer = kernel.findStage(p)) {
           if (producer->kind == StageKind::Window)
             materialised.insert(p.name());
+          if (producer->kind == StageKind::Conv)
+            materialised.insert(stage.func.name());
+        }
     if (stage.kind != StageKind::MatMulAcc)
       continue;
     for (const Halide::Func &p : stage.producers) {
@@ -309,8 +313,16 @@ void HandScheduler::run() {
       const Stage *root = findFusionRoot(stage);
       roots[root->func.name()] = root;
       materialised.insert(root->func.name());
+      // Columns read by a col2im gather are made per image inside it.
+      const Stage *within = nullptr;
+      auto it = consumers.find(stage.func.name());
+      if (root == &stage && !kernel.isOutput(stage.func) &&
+          it != consumers.end() && it->second.size() == 1 &&
+          it->second.front()->kind == StageKind::Window)
+        within = it->second.front();
       conv::scheduleConvolution(convContext, *root,
-                                *kernel.findStage(stage.producers.front()));
+                                *kernel.findStage(stage.producers.front()),
+                                within);
     } else if (stage.kind == StageKind::Filter) {
       roots[stage.func.name()] = &stage;
       conv::scheduleFilterGradient(convContext, stage);

@@ -3,21 +3,24 @@
 // This file implements the Halide lowerings of the ops of ir/FmConvOps.td.
 // Halide dimensions are innermost first: an NCHW tensor is f(x, y, c, n).
 //
-// conv2d and conv2d_backward_data are one pattern, a sum over a window of
-// channels, each lowered to three kinds of Func:
+// conv2d is a sum over a window of channels, lowered to three kinds of
+// Func:
 //   - packs (ConvPack): the activation zero-padded and the filter reordered
 //     so that the channels a vector computes are contiguous. Packs are
 //     defined everywhere (reads are clamped, outside is zero), so a
 //     schedule may compute whole register tiles past any edge;
 //   - an accumulator (ConvAcc) `acc(ch, x, y, n)`, channels innermost,
-//     reducing over (kw, kh, channel') with static extents;
+//     reducing over (channel', kw, kh) with static extents;
 //   - the NCHW result (Conv) `out(x, y, ch, n) = acc(ch, x, y, n)`.
-// conv2d_backward_data is the transposed convolution: the output gradient,
-// spread out by the strides and padded (its pack), convolved with the
-// filter flipped and transposed.
+// conv2d_backward_data is the same pattern with a 1x1 window: the columns
+// `cols[n, (c, kw, kh), y, x] = sum over o of w[o, c, kh, kw] * g[n, o, y, x]`
+// (every product useful: a transposed convolution over the padded, spread
+// gradient would mostly multiply zeros on small images and with strides),
+// then dx gathers each input pixel's taps from the columns (col2im, a
+// Window).
 //
 // conv2d_backward_filter reduces over the batch and the output pixels.
-// The sum is split into chunks of kFilterChunk images in the algorithm
+// The sum is split into chunks of images (getFilterChunk) in the algorithm
 // itself (FilterAcc per chunk, FilterSum over chunks, then the OIHW result
 // Filter), so every schedule adds in the same order and results are
 // bit-identical whatever the schedule or thread count.
@@ -32,6 +35,8 @@
 
 #include "ir/FmDialect.h"
 
+#include <algorithm>
+
 using namespace ::fm::lowering;
 using namespace mlir;
 using namespace mlir::fm;
@@ -40,8 +45,15 @@ using Halide::Expr;
 using Halide::Func;
 using Halide::Var;
 
-/// Images per partial sum of a filter gradient (see the file comment).
-static constexpr int kFilterChunk = 8;
+/// Images per partial sum of a filter gradient (see the file comment):
+/// about kFilterChunkPixels output pixels, 8 to 64 images.
+static constexpr int64_t kFilterChunkPixels = 1024;
+static int64_t getFilterChunk(int64_t pixels) {
+  int64_t chunk = 8;
+  while (chunk < 64 && chunk * 2 * pixels <= kFilterChunkPixels)
+    chunk *= 2;
+  return chunk;
+}
 
 namespace {
 /// The geometry of a convolution or pooling, from its attributes and the
@@ -105,15 +117,15 @@ static Func padActivation(const Tensor &x, const Geometry &g,
   return pad;
 }
 
-/// The filter with output channels innermost: pack(o, kw, kh, c) =
+/// The filter with output channels innermost: pack(o, c, kw, kh) =
 /// w[o, c, kh, kw], zero for o >= O (tiles of channels may overrun O).
 static Func packFilter(const Tensor &w, const Geometry &g,
                        const std::string &name) {
-  Var o("o"), kw("kw"), kh("kh"), c("c");
+  Var o("o"), c("c"), kw("kw"), kh("kh");
   Expr v = w.at({clampTo(o, g.o), clampTo(c, g.cg()), clampTo(kh, g.kh),
                  clampTo(kw, g.kw)});
   Func pack(name);
-  pack(o, kw, kh, c) =
+  pack(o, c, kw, kh) =
       Halide::select(o < i32(g.o), v, Lowering::constant(w.type, 0));
   return pack;
 }
@@ -123,23 +135,31 @@ static Func packFilter(const Tensor &w, const Geometry &g,
 //===----------------------------------------------------------------------===//
 
 /// Defines `acc(ch, x, y, n) = sum over r of term(r, ch, x, y, n)` and the
-/// NCHW result reading it; records both with the packs they read.
-static void bindConvolution(Operation *op, Lowering &ctx, Halide::Type type,
-                            const Expr &term,
-                            const std::vector<Var> &vars,
-                            const std::vector<Func> &packs, int64_t groups) {
+/// NCHW Func `out(x, y, ch, n) = acc(ch, x, y, n)`; records both with the
+/// packs they read and returns `out` (named with `suffix` if not empty,
+/// else bound to the op's result).
+static Func defineConvolution(Operation *op, Lowering &ctx, Halide::Type type,
+                              const Expr &term, const std::vector<Var> &vars,
+                              const std::vector<Func> &packs, int64_t groups,
+                              const std::string &suffix = "",
+                              std::vector<int64_t> shape = {}) {
   Value result = op->getResult(0);
-  std::vector<int64_t> shape = Lowering::getShape(result);
+  if (shape.empty())
+    shape = Lowering::getShape(result);
   Var ch = vars[0], x = vars[1], y = vars[2], n = vars[3];
-  Func acc(ctx.getName(op, "acc"));
+  Func acc(ctx.getName(op, suffix.empty() ? "acc" : suffix + "_acc"));
   acc(ch, x, y, n) = Lowering::constant(type, 0);
   acc(ch, x, y, n) += term;
   ctx.addStage(acc, StageKind::ConvAcc, packs,
                {shape[0], shape[2], shape[3], shape[1]})
       .groups = groups;
-  Func out(ctx.getName(op));
+  Func out(ctx.getName(op, suffix));
   out(x, y, ch, n) = acc(ch, x, y, n);
-  ctx.bind(result, out, StageKind::Conv, {acc});
+  if (suffix.empty())
+    ctx.bind(result, out, StageKind::Conv, {acc});
+  else
+    ctx.addStage(out, StageKind::Conv, {acc}, shape);
+  return out;
 }
 
 static LogicalResult lowerConv2D(Operation *op, Lowering &ctx) {
@@ -149,19 +169,22 @@ static LogicalResult lowerConv2D(Operation *op, Lowering &ctx) {
   ctx.addStage(pad, StageKind::ConvPack, {x.func},
                {x.shape[0], g.c, g.h + 2 * g.top, g.w + 2 * g.left});
   Func filter = packFilter(w, g, ctx.getName(op, "filter"));
-  ctx.addStage(filter, StageKind::ConvPack, {w.func}, {g.cg(), g.kh, g.kw, g.o});
+  ctx.addStage(filter, StageKind::ConvPack, {w.func}, {g.kh, g.kw, g.cg(), g.o});
 
   // acc(o, x, y, n) += pad(x*sw + kw*dw, y*sh + kh*dh, group(o)*C/G + c, n)
-  //                    * filter(o, kw, kh, c)
-  Halide::RDom r({{0, i32(g.kw)}, {0, i32(g.kh)}, {0, i32(g.cg())}},
+  //                    * filter(o, c, kw, kh)
+  // with c innermost: consecutive steps read other channels, never an
+  // element that the next pixel of the tile reads too (with kw innermost,
+  // LLVM keeps such reads live across unrolled steps and spills).
+  Halide::RDom r({{0, i32(g.cg())}, {0, i32(g.kw)}, {0, i32(g.kh)}},
                  ctx.getName(op, "r"));
   Var o("o"), ox("x"), oy("y"), n("n");
-  Expr channel = g.groups == 1 ? Expr(r.z) : (o / i32(g.og())) * i32(g.cg()) + r.z;
-  Expr term = pad(ox * i32(g.sw) + r.x * i32(g.dw), oy * i32(g.sh) + r.y * i32(g.dh),
+  Expr channel = g.groups == 1 ? Expr(r.x) : (o / i32(g.og())) * i32(g.cg()) + r.x;
+  Expr term = pad(ox * i32(g.sw) + r.y * i32(g.dw), oy * i32(g.sh) + r.z * i32(g.dh),
                   channel, n) *
               filter(o, r.x, r.y, r.z);
-  bindConvolution(op, ctx, x.type, term, {o, ox, oy, n}, {pad, filter},
-                  g.groups);
+  defineConvolution(op, ctx, x.type, term, {o, ox, oy, n}, {pad, filter},
+                    g.groups);
   return success();
 }
 
@@ -171,47 +194,70 @@ static LogicalResult lowerConv2DBackwardData(Operation *op, Lowering &ctx) {
   std::vector<int64_t> xShape = Lowering::getShape(result);
   Tensor x{Func(), grad.type, xShape, ctx.getExtents(xShape)};
   Geometry g = getGeometry(op, x, w.shape, grad.shape);
+  int64_t taps = g.kh * g.kw, columns = g.c * taps;
 
-  // The output gradient spread out by the strides: spread(u, v, o, n) =
-  // grad(u / sw, v / sh, o, n) where u, v are multiples of the strides
-  // inside the output, else 0.
-  Var u("x"), v("y"), o("o"), n("n");
-  Expr inside = u >= 0 && v >= 0 && u < i32(g.ow * g.sw) && v < i32(g.oh * g.sh);
-  if (g.sw > 1)
-    inside = inside && u % i32(g.sw) == 0;
-  if (g.sh > 1)
-    inside = inside && v % i32(g.sh) == 0;
-  Func spread(ctx.getName(op, "grad"));
-  spread(u, v, o, n) = Halide::select(
+  // The output gradient, zero outside (tiles of pixels may overrun it).
+  Var ox("x"), oy("y"), o("o"), n("n");
+  Expr inside = ox >= 0 && oy >= 0 && ox < i32(g.ow) && oy < i32(g.oh) &&
+                o >= 0 && o < i32(g.o);
+  Func gradPack(ctx.getName(op, "grad"));
+  gradPack(ox, oy, o, n) = Halide::select(
       inside,
-      grad.func(clampTo(u / i32(g.sw), g.ow), clampTo(v / i32(g.sh), g.oh),
-                clampTo(o, g.o), clampTo(n, g.n)),
+      grad.func(clampTo(ox, g.ow), clampTo(oy, g.oh), clampTo(o, g.o),
+                clampTo(n, g.n)),
       Lowering::constant(grad.type, 0));
-  ctx.addStage(spread, StageKind::ConvPack, {grad.func},
-               {grad.shape[0], g.o, g.oh * g.sh, g.ow * g.sw});
+  ctx.addStage(gradPack, StageKind::ConvPack, {grad.func},
+               {grad.shape[0], g.o, g.oh, g.ow});
 
-  // The filter with input channels innermost, per group:
-  // filter(c, kw, kh, oo) = w[group(c) * O/G + oo, c % (C/G), kh, kw].
-  Var c("c"), kw("kw"), kh("kh"), oo("oo");
-  Expr cc = clampTo(c, g.c);
-  Expr wv = w.at({(cc / i32(g.cg())) * i32(g.og()) + clampTo(oo, g.og()),
-                  cc % i32(g.cg()), clampTo(kh, g.kh), clampTo(kw, g.kw)});
+  // The filter transposed, its columns (c, kw, kh) innermost, per group:
+  // filter(col, oo) = w[group(c) * O/G + oo, c % (C/G), kh, kw] where
+  // col = c + C * (kw + KW * kh).
+  Var col("col"), oo("oo");
+  Expr cl = clampTo(col, columns);
+  Expr c = cl % i32(g.c), tap = cl / i32(g.c);
+  Expr wv = w.at({(c / i32(g.cg())) * i32(g.og()) + clampTo(oo, g.og()),
+                  c % i32(g.cg()), tap / i32(g.kw), tap % i32(g.kw)});
   Func filter(ctx.getName(op, "filter"));
-  filter(c, kw, kh, oo) =
-      Halide::select(c < i32(g.c), wv, Lowering::constant(w.type, 0));
-  ctx.addStage(filter, StageKind::ConvPack, {w.func}, {g.og(), g.kh, g.kw, g.c});
+  filter(col, oo) =
+      Halide::select(col < i32(columns), wv, Lowering::constant(w.type, 0));
+  ctx.addStage(filter, StageKind::ConvPack, {w.func}, {g.og(), columns});
 
-  // acc(c, x, y, n) += spread(x + left - kw*dw, y + top - kh*dh,
-  //                           group(c)*O/G + oo, n) * filter(c, kw, kh, oo)
-  Halide::RDom r({{0, i32(g.kw)}, {0, i32(g.kh)}, {0, i32(g.og())}},
-                 ctx.getName(op, "r"));
-  Var ix("x"), iy("y");
-  Expr channel = g.groups == 1 ? Expr(r.z) : (c / i32(g.cg())) * i32(g.og()) + r.z;
-  Expr term = spread(ix + i32(g.left) - r.x * i32(g.dw),
-                     iy + i32(g.top) - r.y * i32(g.dh), channel, n) *
-              filter(c, r.x, r.y, r.z);
-  bindConvolution(op, ctx, grad.type, term, {c, ix, iy, n}, {spread, filter},
-                  g.groups);
+  // The columns of the gradient (a 1x1 convolution):
+  //   acc(col, x, y, n) = sum over oo of filter(col, oo) * grad(x, y,
+  //                       group(c) * O/G + oo, n)
+  // every term useful, whatever the strides and padding.
+  Halide::RDom r(0, i32(g.og()), ctx.getName(op, "r"));
+  Expr channel = g.groups == 1
+                     ? Expr(r)
+                     : ((col % i32(g.c)) / i32(g.cg())) * i32(g.og()) + r;
+  Expr term = gradPack(ox, oy, channel, n) * filter(col, r);
+  Func columnsFunc =
+      defineConvolution(op, ctx, grad.type, term, {col, ox, oy, n},
+                        {gradPack, filter}, g.groups, "columns",
+                        {grad.shape[0], columns, g.oh, g.ow});
+
+  // dx gathers its taps from the columns (col2im): the input pixel
+  // (x, y) is tap (kw, kh) of output pixel ((x + left - kw*dw) / sw, ...)
+  // when that divides exactly and lies inside the output.
+  Var ix("x"), iy("y"), ic("c");
+  Expr zero = Lowering::constant(grad.type, 0), sum;
+  for (int64_t i = 0; i < g.kh; ++i)
+    for (int64_t j = 0; j < g.kw; ++j) {
+      Expr py = iy + i32(g.top - i * g.dh), px = ix + i32(g.left - j * g.dw);
+      Expr qy = py / i32(g.sh), qx = px / i32(g.sw);
+      Expr valid = py >= 0 && px >= 0 && qy < i32(g.oh) && qx < i32(g.ow);
+      if (g.sh > 1)
+        valid = valid && py % i32(g.sh) == 0;
+      if (g.sw > 1)
+        valid = valid && px % i32(g.sw) == 0;
+      Expr v = columnsFunc(clampTo(qx, g.ow), clampTo(qy, g.oh),
+                           ic + i32(g.c * (j + g.kw * i)), n);
+      Expr term = Halide::select(valid, v, zero);
+      sum = sum.defined() ? sum + term : term;
+    }
+  Func dx(ctx.getName(op));
+  dx(ix, iy, ic, n) = sum;
+  ctx.bind(result, dx, StageKind::Window, {columnsFunc});
   return success();
 }
 
@@ -242,23 +288,33 @@ static LogicalResult lowerConv2DBackwardFilter(Operation *op, Lowering &ctx) {
   // acc(o, kw, kh, c, chunk) = sum over the chunk's images n and output
   //   pixels (x, y) of gradT(o, x, y, n) * pad(x*sw + kw*dw, y*sh + kh*dh,
   //   group(o)*C/G + c, n)
+  // The innermost loop runs along x, or over the chunk's images when rows
+  // are short: LLVM unrolls a short x loop whole and keeps the inputs that
+  // neighbouring pixels share (x + kw) live across steps, and spills.
   Var kw("kw"), kh("kh"), c("c"), chunk("chunk");
-  Halide::RDom r({{0, i32(g.ow)}, {0, i32(g.oh)}, {0, kFilterChunk}},
-                 ctx.getName(op, "r"));
-  Expr image = chunk * kFilterChunk + r.z;
+  int64_t images = getFilterChunk(g.oh * g.ow);
+  bool imagesInnermost = g.ow < 8;
+  Halide::Region region = {{0, i32(g.ow)}, {0, i32(g.oh)}, {0, i32(images)}};
+  if (imagesInnermost)
+    std::rotate(region.begin(), region.begin() + 2, region.end());
+  Halide::RDom r(region, ctx.getName(op, "r"));
+  Halide::RVar px = imagesInnermost ? r.y : r.x,
+               py = imagesInnermost ? r.z : r.y,
+               pn = imagesInnermost ? r.x : r.z;
+  Expr image = chunk * i32(images) + pn;
   r.where(image < g.n);
   Expr channel = g.groups == 1 ? Expr(c) : (o / i32(g.og())) * i32(g.cg()) + c;
   Func acc(ctx.getName(op, "acc"));
   acc(o, kw, kh, c, chunk) = Lowering::constant(x.type, 0);
   acc(o, kw, kh, c, chunk) +=
-      gradT(o, r.x, r.y, image) *
-      pad(r.x * i32(g.sw) + kw * i32(g.dw), r.y * i32(g.sh) + kh * i32(g.dh),
+      gradT(o, px, py, image) *
+      pad(px * i32(g.sw) + kw * i32(g.dw), py * i32(g.sh) + kh * i32(g.dh),
           channel, image);
   ctx.addStage(acc, StageKind::FilterAcc, {gradT, pad},
                {-1, g.cg(), g.kh, g.kw, g.o})
       .groups = g.groups;
 
-  Halide::RDom chunks(0, (g.n + (kFilterChunk - 1)) / kFilterChunk,
+  Halide::RDom chunks(0, (g.n + i32(images - 1)) / i32(images),
                       ctx.getName(op, "chunks"));
   Func sum(ctx.getName(op, "sum"));
   sum(o, kw, kh, c) = Lowering::constant(x.type, 0);
