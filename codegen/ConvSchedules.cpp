@@ -41,9 +41,10 @@ using Halide::TailStrategy;
 using Halide::Var;
 using Halide::VarOrRVar;
 
-/// At most this many rows in a register tile: a batch of 64 has no partial
-/// tile, and unrolled code stays small (as for matmul).
+/// At most this many rows in a spatial register tile, and accumulators in
+/// a channel one (the unrolled code stays small).
 static constexpr int kMaxTileRows = 8;
+static constexpr int kMaxTileAccumulators = 12;
 /// Below this many output elements a loop nest runs on one thread.
 static constexpr int64_t kParallelElements = 16 * 1024;
 /// Image tiles below which channel blocks run in parallel too.
@@ -84,30 +85,42 @@ namespace {
 struct Tile {
   int64_t rows[3] = {1, 1, 1};
   int vectors = 1;
-  double cost = 0;
+  double cost = INFINITY;
+};
+
+/// The cost of a tile, per accumulator vector, in cycles: the reduction's
+/// FMAs (two per cycle, slowed by the tile's efficiency) and the stores
+/// (`store` cycles per vector: 1 when dense, about one per lane when the
+/// lanes go to memory apart), times the overrun at the edges.
+struct TileCost {
+  double steps; ///< reduction length
+  double store; ///< cycles to store one accumulator vector
+  double operator()(double overrun, int64_t rows, int64_t vectors) const {
+    return overrun * (steps / 2 / tileEfficiency(rows, vectors) + store);
+  }
 };
 } // namespace
 
 /// The cheapest tile of `vectors` vectors over `columns` and a box of
-/// rows over `extents` (at most `maxRows` rows), by overrun / efficiency.
-/// `penalty[i]` > 1 discourages tiling dimension i.
+/// rows over `extents` (at most `maxRows` rows). `penalty[i]` > 1
+/// discourages tiling dimension i.
 static Tile chooseRows(const int64_t extents[3], const double penalty[3],
-                       int64_t columns, int lanes, int vectors, int maxRows) {
+                       int64_t columns, int lanes, int vectors, int maxRows,
+                       const TileCost &cost) {
   Tile best;
-  best.cost = INFINITY;
   best.vectors = vectors;
   double columnWaste = overrun(columns, int64_t(vectors) * lanes);
   for (int64_t a = std::min<int64_t>(extents[0], maxRows); a >= 1; --a)
     for (int64_t b = std::min<int64_t>(extents[1], maxRows / a); b >= 1; --b)
       for (int64_t c = std::min<int64_t>(extents[2], maxRows / (a * b)); c >= 1;
            --c) {
-        double cost = columnWaste * overrun(extents[0], a) *
-                      overrun(extents[1], b) * overrun(extents[2], c) /
-                      tileEfficiency(a * b * c, vectors);
-        cost *= (b > 1 ? penalty[1] : 1) * (c > 1 ? penalty[2] : 1);
-        if (cost < best.cost * 0.999) {
+        double waste = columnWaste * overrun(extents[0], a) *
+                       overrun(extents[1], b) * overrun(extents[2], c);
+        double total = cost(waste, a * b * c, vectors) *
+                       (b > 1 ? penalty[1] : 1) * (c > 1 ? penalty[2] : 1);
+        if (total < best.cost * 0.999) {
           best.rows[0] = a, best.rows[1] = b, best.rows[2] = c;
-          best.cost = cost;
+          best.cost = total;
         }
       }
   return best;
@@ -115,13 +128,14 @@ static Tile chooseRows(const int64_t extents[3], const double penalty[3],
 
 /// The best of one- and two-vector tiles.
 static Tile chooseTile(const ScheduleContext &ctx, const int64_t extents[3],
-                       const double penalty[3], int64_t columns, int lanes) {
+                       const double penalty[3], int64_t columns, int lanes,
+                       const TileCost &cost) {
   Tile best;
-  best.cost = INFINITY;
   for (int vectors : {1, 2}) {
-    int maxRows =
-        std::min(kMaxTileRows, (ctx.getRegisters() - vectors - 2) / vectors);
-    Tile t = chooseRows(extents, penalty, columns, lanes, vectors, maxRows);
+    int maxRows = std::min(kMaxTileAccumulators / vectors,
+                           (ctx.getRegisters() - vectors - 2) / vectors);
+    Tile t =
+        chooseRows(extents, penalty, columns, lanes, vectors, maxRows, cost);
     if (t.cost < best.cost)
       best = t;
   }
@@ -130,10 +144,16 @@ static Tile chooseTile(const ScheduleContext &ctx, const int64_t extents[3],
 
 /// Vectorises the innermost dimension of a pack and runs its images (the
 /// outermost dimension) in parallel when it is computed for the batch.
-static void schedulePack(const ScheduleContext &ctx, Func pack, bool root) {
+static void schedulePack(const ScheduleContext &ctx, const Stage &stage,
+                         bool root) {
+  Func pack = stage.func;
   std::vector<Var> args = pack.args();
-  int lanes = ctx.getVectorSize(pack.output_types()[0]);
-  pack.vectorize(args[0], lanes, TailStrategy::GuardWithIf);
+  // Narrow rows (5 wide) get narrower vectors rather than a scalar tail.
+  int vector = ctx.getVectorSize(pack.output_types()[0]);
+  while (vector > 1 && vector > stage.shape.back())
+    vector /= 2;
+  if (vector > 1)
+    pack.vectorize(args[0], vector, TailStrategy::GuardWithIf);
   if (root)
     pack.compute_root().parallel(args.back());
 }
@@ -161,14 +181,14 @@ struct Placement {
 /// tiles x channel blocks when there are few; the activation pack is made
 /// per image tile inside each task when there are enough of them.
 static void parallelise(const ScheduleContext &ctx, Func root, Var no, Var co,
-                        Func activation, int64_t imageTiles,
+                        const Stage &activation, int64_t imageTiles,
                         const Placement &where) {
   if (where.nested) {
-    activation.compute_at(root, no);
+    Func(activation.func).compute_at(root, no);
     schedulePack(ctx, activation, false);
   } else if (imageTiles >= kParallelImages) {
     root.parallel(no);
-    activation.compute_at(root, no);
+    Func(activation.func).compute_at(root, no);
     schedulePack(ctx, activation, false);
   } else {
     Var task("task");
@@ -180,7 +200,7 @@ static void parallelise(const ScheduleContext &ctx, Func root, Var no, Var co,
 /// Channels strategy: root(x, y, ch, n) in tiles of (vectors of channels)
 /// x (x, y, n box); acc(ch, x, y, n) computed per tile.
 static void scheduleChannels(const ScheduleContext &ctx, Func root, Func acc,
-                             Func activation, const Tile &t, int lanes,
+                             const Stage &activation, const Tile &t, int lanes,
                              const Placement &where) {
   std::vector<Var> r = root.args(), a = acc.args();
   int tileCh = t.vectors * lanes;
@@ -227,9 +247,10 @@ static void scheduleChannels(const ScheduleContext &ctx, Func root, Func acc,
       .unroll(a[3]);
   // The images of a tile sit side by side in the pack: the broadcasts of
   // one step read one cache line.
-  std::vector<Var> p = activation.args();
+  Func pack = activation.func;
+  std::vector<Var> p = pack.args();
   if (tn > 1)
-    activation.reorder_storage(p[3], p[0], p[1], p[2]);
+    pack.reorder_storage(p[3], p[0], p[1], p[2]);
   parallelise(ctx, root, no, co, activation, (where.images + tn - 1) / tn,
               where);
 }
@@ -237,7 +258,7 @@ static void scheduleChannels(const ScheduleContext &ctx, Func root, Func acc,
 /// Spatial strategy: root(x, y, ch, n) in tiles of (a vector along x) x
 /// (y rows, channels); acc computed per tile.
 static void scheduleSpatial(const ScheduleContext &ctx, Func root, Func acc,
-                            Func activation, int64_t width, const Tile &t,
+                            const Stage &activation, int64_t width, const Tile &t,
                             int lanes, const Placement &where) {
   std::vector<Var> r = root.args(), a = acc.args();
   int ty = t.rows[0], tc = t.rows[1];
@@ -276,19 +297,19 @@ static void scheduleSpatial(const ScheduleContext &ctx, Func root, Func acc,
 /// channels are broadcasts of the filter; accumulators, x vectors and a
 /// broadcast fill the registers.
 static Tile chooseSpatialTile(const ScheduleContext &ctx, int64_t width,
-                              int64_t height, int64_t channels, int lanes) {
+                              int64_t height, int64_t channels, int lanes,
+                              const TileCost &cost) {
   Tile t;
-  t.cost = INFINITY;
   double waste = overrun(width, lanes);
   for (int64_t ty = 1; ty <= std::min<int64_t>(height, kMaxTileRows); ++ty)
     for (int64_t tc = 1; tc <= channels; ++tc) {
       if (ty * tc + ty + 1 > ctx.getRegisters())
         break;
-      double cost = waste * overrun(height, ty) * overrun(channels, tc) /
-                    tileEfficiency(tc, ty);
-      if (cost < t.cost * 0.999) {
+      double total = cost(waste * overrun(height, ty) * overrun(channels, tc),
+                          tc, ty);
+      if (total < t.cost * 0.999) {
         t.rows[0] = ty, t.rows[1] = tc;
-        t.cost = cost;
+        t.cost = total;
       }
     }
   return t;
@@ -313,19 +334,31 @@ void fm::conv::scheduleConvolution(const ScheduleContext &ctx,
   } else if (!output) {
     out.compute_root();
   }
-  Func activation = ctx.kernel.findStage(acc.producers[0])->func;
-  Func filter = ctx.kernel.findStage(acc.producers[1])->func;
-  schedulePack(ctx, filter, true);
+  const Stage &activation = *ctx.kernel.findStage(acc.producers[0]);
+  schedulePack(ctx, *ctx.kernel.findStage(acc.producers[1]), true);
   int lanes = ctx.getVectorSize(f.output_types()[0]);
 
   // Vectors of channels need one group (else the lanes read several
   // groups' inputs); several images per tile only when that saves a lot
   // of overrun, their activations being further apart.
-  Tile spatial = chooseSpatialTile(ctx, width, height, channels, lanes);
+  // The stores of a spatial tile are dense vectors; those of a channel
+  // tile are too inside a gather (channels innermost), else each lane goes
+  // to another plane. With short reductions (the first layer: 9) the
+  // stores decide.
+  double steps = 1;
+  for (const Halide::Internal::ReductionVariable &rv :
+       f.function().update(0).schedule().rvars())
+    if (const int64_t *extent = Halide::Internal::as_const_int(rv.extent))
+      steps *= *extent;
+  bool denseChannels =
+      within && within->shape[1] >= ctx.getVectorSize(f.output_types()[0]);
+  Tile spatial = chooseSpatialTile(ctx, width, height, channels, lanes,
+                                   TileCost{steps, 1});
   if (acc.groups == 1 && channels >= lanes) {
     int64_t extents[3] = {width, height, where.images};
     double penalty[3] = {1.0, 1.0, 1.1};
-    Tile t = chooseTile(ctx, extents, penalty, channels, lanes);
+    Tile t = chooseTile(ctx, extents, penalty, channels, lanes,
+                        TileCost{steps, denseChannels ? 1.0 : double(lanes)});
     if (t.cost <= spatial.cost) {
       scheduleChannels(ctx, out, f, activation, t, lanes, where);
       return;
@@ -349,7 +382,9 @@ void fm::conv::scheduleFilterGradient(const ScheduleContext &ctx,
   int lanes = ctx.getVectorSize(sum.output_types()[0]);
   int64_t extents[3] = {kw, kh, cg};
   double penalty[3] = {1.0, 1.0, 1.0};
-  Tile t = chooseTile(ctx, extents, penalty, o, lanes);
+  // Each tile adds a chunk's partial sums to the sum: a dense load, add
+  // and store per vector, against hundreds of steps.
+  Tile t = chooseTile(ctx, extents, penalty, o, lanes, TileCost{1000, 3});
   int tileO = t.vectors * lanes;
   int tkw = t.rows[0], tkh = t.rows[1], tc = t.rows[2];
 
@@ -359,6 +394,8 @@ void fm::conv::scheduleFilterGradient(const ScheduleContext &ctx,
     out.compute_root();
   out.reorder(r[3], r[0], r[1], r[2])
       .vectorize(r[3], lanes, TailStrategy::GuardWithIf);
+  if (o * kw * kh * cg >= kParallelElements)
+    out.parallel(r[2]);
 
   // Chunk after chunk, each tile of the sum adds the tile of the chunk's
   // partial sums computed in registers just before.
@@ -406,7 +443,7 @@ void fm::conv::scheduleFilterGradient(const ScheduleContext &ctx,
 
   // The packs, for the whole batch (read by every block of channels).
   for (const Halide::Func &p : accStage->producers)
-    schedulePack(ctx, ctx.kernel.findStage(p)->func, true);
+    schedulePack(ctx, *ctx.kernel.findStage(p), true);
 }
 
 //===----------------------------------------------------------------------===//
@@ -430,8 +467,13 @@ void fm::conv::scheduleWindow(const ScheduleContext &ctx, const Stage &stage) {
     // The columns hold channels innermost (scheduleConvolution).
     f.reorder(args[2], args[0], args[1], args[3])
         .vectorize(args[2], lanes, TailStrategy::GuardWithIf);
-  } else if (width >= lanes) {
-    f.vectorize(args[0], lanes, TailStrategy::ShiftInwards);
+  } else {
+    // Narrow rows (5 after conv2's pool) get narrower vectors.
+    int vector = lanes;
+    while (vector > width)
+      vector /= 2;
+    if (vector > 1)
+      f.vectorize(args[0], vector, TailStrategy::ShiftInwards);
   }
   if (elements >= kParallelElements)
     f.parallel(args[3]);

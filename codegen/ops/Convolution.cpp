@@ -73,6 +73,12 @@ Expr clampTo(Expr e, int64_t extent) {
   return Halide::clamp(e, 0, static_cast<int>(extent - 1));
 }
 Expr clampTo(Expr e, Expr extent) { return Halide::clamp(e, 0, extent - 1); }
+/// A clamp that is usually a no-op: Halide splits the loop over `e` into
+/// edges and an interior where the clamp (and selects on the same
+/// bounds) disappear, so interior loads stay dense vectors.
+Expr clampLikely(Expr e, int64_t extent) {
+  return Halide::clamp(Halide::likely(e), 0, static_cast<int>(extent - 1));
+}
 Expr i32(int64_t v) { return Expr(static_cast<int>(v)); }
 } // namespace
 
@@ -110,8 +116,9 @@ static Func padActivation(const Tensor &x, const Geometry &g,
   Var px("x"), py("y"), c("c"), n("n");
   Expr inside = px >= i32(g.left) && px < i32(g.left + g.w) &&
                 py >= i32(g.top) && py < i32(g.top + g.h);
-  Expr v = x.func(clampTo(px - i32(g.left), g.w), clampTo(py - i32(g.top), g.h),
-                  clampTo(c, g.c), clampTo(n, g.n));
+  Expr v = x.func(clampLikely(px - i32(g.left), g.w),
+                  clampLikely(py - i32(g.top), g.h), clampTo(c, g.c),
+                  clampTo(n, g.n));
   Func pad(name);
   pad(px, py, c, n) = Halide::select(inside, v, Lowering::constant(x.type, 0));
   return pad;
@@ -250,7 +257,7 @@ static LogicalResult lowerConv2DBackwardData(Operation *op, Lowering &ctx) {
         valid = valid && py % i32(g.sh) == 0;
       if (g.sw > 1)
         valid = valid && px % i32(g.sw) == 0;
-      Expr v = columnsFunc(clampTo(qx, g.ow), clampTo(qy, g.oh),
+      Expr v = columnsFunc(clampLikely(qx, g.ow), clampLikely(qy, g.oh),
                            ic + i32(g.c * (j + g.kw * i)), n);
       Expr term = Halide::select(valid, v, zero);
       sum = sum.defined() ? sum + term : term;
@@ -339,7 +346,7 @@ struct PaddedReader {
   Expr outside;
   Expr operator()(Expr px, Expr py, Expr c, Expr n) const {
     Expr ix = px - i32(g.left), iy = py - i32(g.top);
-    Expr v = x.func(clampTo(ix, g.w), clampTo(iy, g.h), c, n);
+    Expr v = x.func(clampLikely(ix, g.w), clampLikely(iy, g.h), c, n);
     Expr inside = ix >= 0 && ix < i32(g.w) && iy >= 0 && iy < i32(g.h);
     return Halide::select(inside, v, outside);
   }
@@ -359,7 +366,7 @@ void forEachWindow(const Geometry &g, Expr x, Expr y, Fn visit) {
       Expr ky = py - oy * i32(g.sh), kx = px - ox * i32(g.sw);
       Expr valid = oy >= 0 && oy < i32(g.oh) && ox >= 0 && ox < i32(g.ow) &&
                    ky < i32(g.kh) && kx < i32(g.kw);
-      visit(clampTo(ox, g.ow), clampTo(oy, g.oh), kx, ky, valid);
+      visit(clampLikely(ox, g.ow), clampLikely(oy, g.oh), kx, ky, valid);
     }
 }
 } // namespace
