@@ -434,6 +434,30 @@ func.func private @backward(%x: tensor<?x32x13x13xf32>, %a: tensor<?x64x11x11xf3
       : tensor<?x32x13x13xf32>, tensor<?x64x11x11xf32> -> tensor<64x32x3x3xf32>
   return %dx, %dw : tensor<?x32x13x13xf32>, tensor<64x32x3x3xf32>
 }
+func.func private @conv_pool_odd_channels(%x: tensor<?x5x9x9xf32>, %w: tensor<20x5x3x3xf32>)
+    -> tensor<?x20x5x5xf32> attributes {fm.kernel} {
+  %c = fm.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilation = array<i64: 1, 1>, groups = 1 : i64}
+      : tensor<?x5x9x9xf32>, tensor<20x5x3x3xf32> -> tensor<?x20x9x9xf32>
+  %r = fm.maxpool2d %c {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>}
+      : tensor<?x20x9x9xf32> -> tensor<?x20x5x5xf32>
+  return %r : tensor<?x20x5x5xf32>
+}
+func.func private @static_small_batch(%x: tensor<2x16x8x8xf32>, %w: tensor<24x16x3x3xf32>, %v: tensor<16x4x3x3xf32>)
+    -> (tensor<2x24x6x6xf32>, tensor<2x16x8x8xf32>) attributes {fm.kernel} {
+  %a = fm.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilation = array<i64: 1, 1>, groups = 1 : i64}
+      : tensor<2x16x8x8xf32>, tensor<24x16x3x3xf32> -> tensor<2x24x6x6xf32>
+  %b = fm.conv2d %x, %v {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilation = array<i64: 1, 1>, groups = 4 : i64}
+      : tensor<2x16x8x8xf32>, tensor<16x4x3x3xf32> -> tensor<2x16x8x8xf32>
+  return %a, %b : tensor<2x24x6x6xf32>, tensor<2x16x8x8xf32>
+}
+func.func private @grouped_backward(%x: tensor<?x12x7x7xf32>, %g: tensor<?x24x4x4xf32>, %w: tensor<24x4x3x3xf32>)
+    -> (tensor<?x12x7x7xf32>, tensor<24x4x3x3xf32>) attributes {fm.kernel} {
+  %dx = fm.conv2d_backward_data %g, %w {strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>, dilation = array<i64: 1, 1>, groups = 3 : i64}
+      : tensor<?x24x4x4xf32>, tensor<24x4x3x3xf32> -> tensor<?x12x7x7xf32>
+  %dw = fm.conv2d_backward_filter %x, %g {strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>, dilation = array<i64: 1, 1>, groups = 3 : i64}
+      : tensor<?x12x7x7xf32>, tensor<?x24x4x4xf32> -> tensor<24x4x3x3xf32>
+  return %dx, %dw : tensor<?x12x7x7xf32>, tensor<24x4x3x3xf32>
+}
 func.func private @overlapping_pools(%x: tensor<?x6x9x9xf32>, %g: tensor<?x6x9x9xf32>)
     -> (tensor<?x6x9x9xf32>, tensor<?x6x9x9xf32>) attributes {fm.kernel} {
   %dm = fm.maxpool2d_backward %x, %g {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>}
@@ -478,4 +502,7 @@ TEST_P(ConvScheduleTest, HandMatchesRootAndReruns) {
 INSTANTIATE_TEST_SUITE_P(Kernels, ConvScheduleTest,
                          ::testing::Values("conv_bias_relu", "first_layer",
                                            "pool_then_conv", "backward",
+                                           "conv_pool_odd_channels",
+                                           "static_small_batch",
+                                           "grouped_backward",
                                            "overlapping_pools"));
