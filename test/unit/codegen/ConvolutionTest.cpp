@@ -506,3 +506,33 @@ INSTANTIATE_TEST_SUITE_P(Kernels, ConvScheduleTest,
                                            "static_small_batch",
                                            "grouped_backward",
                                            "overlapping_pools"));
+
+//===----------------------------------------------------------------------===//
+// Other targets
+//===----------------------------------------------------------------------===//
+
+// The hand schedules size register tiles by the target's registers (32 on
+// AVX-512): every kernel above must still schedule and compile there. The
+// machine may lack AVX-512, so the code is compiled (to assembly), not run.
+TEST(ConvScheduleTargets, Avx512Compiles) {
+  auto parsed = parseModule(kFused);
+  ASSERT_TRUE(parsed);
+  Halide::Target avx512("x86-64-linux-avx-avx2-avx512-avx512_skylake-f16c-fma-sse41");
+  std::string file = ::testing::TempDir() + "conv_avx512.s";
+  for (const char *name :
+       {"conv_bias_relu", "first_layer", "pool_then_conv", "backward",
+        "conv_pool_odd_channels", "grouped_backward"}) {
+    SCOPED_TRACE(name);
+    LoweredKernel kernel;
+    ASSERT_TRUE(mlir::succeeded(lowerKernel(parsed->lookup(name), kernel)));
+    ScheduleOptions options;
+    options.target = avx512;
+    try {
+      scheduleKernel(kernel, options);
+      kernel.getPipeline().compile_to_assembly(file, kernel.getArguments(),
+                                               name, avx512);
+    } catch (const Halide::Error &e) {
+      ADD_FAILURE() << e.what();
+    }
+  }
+}
