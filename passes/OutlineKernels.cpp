@@ -81,6 +81,17 @@ struct OutlineKernelsPass : fm::impl::OutlineKernelsPassBase<OutlineKernelsPass>
     // kernel call may end up after a store that uses its result.
     for (auto store : llvm::to_vector(body.getOps<StoreOp>()))
       store->moveBefore(body.getTerminator());
+    // With every store last, all loads of a symbol read the same value:
+    // keep the first, so a kernel sees a parameter as one argument (the
+    // optimizer's in-place update relies on it).
+    llvm::DenseMap<Attribute, LoadOp> firstLoad;
+    for (auto load : llvm::to_vector(body.getOps<LoadOp>())) {
+      auto [it, inserted] = firstLoad.try_emplace(load.getParamAttr(), load);
+      if (!inserted) {
+        load.replaceAllUsesWith(it->second.getResult());
+        load.erase();
+      }
+    }
 
     SmallVector<Group> groups;
     llvm::DenseMap<Operation *, unsigned> groupOf;
@@ -94,6 +105,8 @@ struct OutlineKernelsPass : fm::impl::OutlineKernelsPassBase<OutlineKernelsPass>
     }
     for (Group &group : groups)
       outlineGroup(step, group);
+
+    copyUnsafeInPlaceStores(step);
 
     // Constants and sizes whose users all moved into kernels.
     for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
@@ -174,6 +187,77 @@ struct OutlineKernelsPass : fm::impl::OutlineKernelsPassBase<OutlineKernelsPass>
       v.replaceAllUsesWith(r);
     for (Operation *op : llvm::reverse(group))
       op->erase();
+  }
+
+  /// A stored value is written straight into its parameter's buffer by the
+  /// kernel that computes it. That is only safe when the old value reaches
+  /// no other output of that kernel (Halide computes outputs one after the
+  /// other): SGD's momentum buffer read from a weight-decayed gradient is
+  /// such a case. Those results go through a copy kernel instead.
+  void copyUnsafeInPlaceStores(func::FuncOp step) {
+    for (auto store : llvm::to_vector(step.getOps<StoreOp>())) {
+      auto call = store.getValue().getDefiningOp<func::CallOp>();
+      if (!call)
+        continue;
+      auto kernel = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+          step, call.getCalleeAttr());
+      unsigned result = cast<OpResult>(store.getValue()).getResultNumber();
+      bool unsafe = false;
+      for (OpOperand &operand : call->getOpOperands()) {
+        auto load = operand.get().getDefiningOp<LoadOp>();
+        if (load && load.getParamAttr() == store.getParamAttr() &&
+            reachesOtherOutput(kernel, operand.getOperandNumber(), result))
+          unsafe = true;
+      }
+      if (!unsafe)
+        continue;
+      OpBuilder b(store);
+      auto copy = b.create<func::CallOp>(store.getLoc(), getCopyKernel(step, store.getValue().getType()),
+                                         ValueRange{store.getValue()});
+      store.getValueMutable().assign(copy.getResult(0));
+    }
+  }
+
+  static bool reachesOtherOutput(func::FuncOp kernel, unsigned arg, unsigned result) {
+    auto ret = cast<func::ReturnOp>(kernel.getBody().front().getTerminator());
+    SmallVector<Value> work = {kernel.getArgument(arg)};
+    llvm::DenseSet<Value> seen;
+    while (!work.empty()) {
+      Value v = work.pop_back_val();
+      if (!seen.insert(v).second)
+        continue;
+      for (OpOperand &use : v.getUses()) {
+        if (use.getOwner() == ret.getOperation()) {
+          if (use.getOperandNumber() != result)
+            return true;
+          continue;
+        }
+        for (Value r : use.getOwner()->getResults())
+          work.push_back(r);
+      }
+    }
+    return false;
+  }
+
+  func::FuncOp getCopyKernel(func::FuncOp step, Type type) {
+    auto module = step->getParentOfType<ModuleOp>();
+    std::string name = "k" + std::to_string(nextKernel++) + "_copy";
+    OpBuilder mb(step);
+    auto fn = mb.create<func::FuncOp>(step.getLoc(), name,
+                                      FunctionType::get(&getContext(), {type}, {type}));
+    fn.setPrivate();
+    fn->setAttr("fm.kernel", UnitAttr::get(&getContext()));
+    Block *entry = fn.addEntryBlock();
+    OpBuilder kb = OpBuilder::atBlockEnd(entry);
+    // x + 0: a pointwise read, so the copy has a Func of its own.
+    auto t = cast<RankedTensorType>(type);
+    auto scalar = RankedTensorType::get({}, t.getElementType());
+    Value zero = kb.create<ConstantOp>(step.getLoc(), scalar,
+        DenseElementsAttr::get(scalar, kb.getZeroAttr(t.getElementType())));
+    Value copy = kb.create<AddOp>(step.getLoc(), entry->getArgument(0), zero);
+    kb.create<func::ReturnOp>(step.getLoc(), copy);
+    (void)module;
+    return fn;
   }
 
   /// Kernels with identical bodies become one (e.g. the same update for
