@@ -25,10 +25,12 @@
 #include "runtime/data/Dataset.h"
 #include "tools/fmrun/ModelLoader.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -56,7 +58,9 @@ const char *kUsage =
     "         --batch N --threads N --validation F --limit N\n"
     "bench:   --batch N --steps N --threads N\n"
     "compile (.fm only): --fmc PATH --target T --schedule S\n"
-    "         --optimizer 'sgd(lr=0.1, momentum=0.9)' --data 'idx(...)'\n";
+    "         --optimizer 'sgd(lr=0.1, momentum=0.9)' --data 'idx(...)'\n"
+    "         --normalize '[0.29, 0.35]' --augment '[flip_horizontal]'\n"
+    "         --lr-schedule 'cosine(min=1e-5)' --clip-grad-norm 1.0\n";
 
 /// Which flags each command takes; every flag takes a value.
 const std::map<std::string, std::set<std::string>> kFlags = {
@@ -73,7 +77,11 @@ const std::map<std::string, std::set<std::string>> kFlags = {
 const std::set<std::string> kCompileFlags = {"fmc", "target", "schedule"};
 /// Train keys whose value is compiled into the library: overriding them
 /// recompiles (through fmc --set), so they need a .fm source.
-const std::set<std::string> kCompiledTrainKeys = {"optimizer", "data"};
+/// Train keys overridden through the compiler (fmc --set): those compiled
+/// into the kernels, and the structured ones the descriptor carries.
+/// Flags use dashes (--lr-schedule), keys underscores (lr_schedule).
+const std::set<std::string> kCompiledTrainKeys = {
+    "optimizer", "data", "normalize", "augment", "lr-schedule", "clip-grad-norm"};
 
 struct Args {
   std::string command, model;
@@ -390,7 +398,9 @@ int main(int argc, char **argv) {
           throw UsageError("--" + key +
                            " is compiled into the model library; "
                            "give the .fm source to override it");
-        compile.trainKeys.push_back({key, args.get(key)});
+        std::string trainKey = key;
+        std::replace(trainKey.begin(), trainKey.end(), '-', '_');
+        compile.trainKeys.push_back({trainKey, args.get(key)});
       }
     std::string library = resolveModelLibrary(args.model, compile);
     const fm_model_desc_t *desc = loadModelLibrary(library);
