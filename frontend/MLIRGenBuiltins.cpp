@@ -47,38 +47,6 @@ Builtin withAxis() {
           }};
 }
 
-template <typename OpTy>
-Builtin reduction() {
-  return {{"x", "axis", "keepdims"}, 1, {{"keepdims", boolean(false)}},
-          [](MLIRGenImpl &g, const CallExprAST &c, BoundArgs &a) {
-            mlir::Value x = tensorArg(g, a, "x");
-            auto keep = g.asBool(a["keepdims"], "'keepdims'");
-            if (!x || !keep)
-              return Term::invalid();
-            int64_t rank = MLIRGenImpl::tensorType(x).getRank();
-            llvm::SmallVector<int64_t> axes;
-            if (a.count("axis")) {
-              auto list = g.asIntList(a["axis"], "'axis'");
-              if (!list)
-                return Term::invalid();
-              for (int64_t v : *list) {
-                auto ax = g.axis(a["axis"], v, rank);
-                if (!ax)
-                  return Term::invalid();
-                axes.push_back(*ax);
-              }
-              llvm::sort(axes);
-            } else {
-              for (int64_t i = 0; i < rank; ++i)
-                axes.push_back(i);
-            }
-            auto &b = g.builder();
-            return g.build<OpTy>(c.getLoc(), x,
-                                 {b.getNamedAttr("axes", b.getDenseI64ArrayAttr(axes)),
-                                  b.getNamedAttr("keepdims", b.getBoolAttr(*keep))});
-          }};
-}
-
 /// `dense(x, units, bias=true, init="glorot_uniform", name="")`: x @ W + b.
 Term lowerDense(MLIRGenImpl &g, const CallExprAST &c, BoundArgs &a) {
   mlir::Value x = tensorArg(g, a, "x");
@@ -177,7 +145,7 @@ Term lowerFlatten(MLIRGenImpl &g, const CallExprAST &c, BoundArgs &a) {
                       c.getLoc());
 }
 
-/// Reductions of ops known by name (`fm.reduce_max`, ...), with `axis`
+/// Reductions (`fm.reduce_sum`, `fm.reduce_max`, ...), with `axis`
 /// (int or list; default all) and `keepdims`.
 Builtin namedReduction(const char *opName) {
   return {{"x", "axis", "keepdims"}, 1, {{"keepdims", boolean(false)}},
@@ -383,8 +351,8 @@ const llvm::StringMap<Builtin> &fm::getBuiltins() {
     t["reshape"] = {{"x", "shape"}, 2, {}, lowerReshape};
     t["flatten"] = {{"x"}, 1, {}, lowerFlatten};
     // Reductions.
-    t["sum"] = reduction<ReduceSumOp>();
-    t["mean"] = reduction<ReduceMeanOp>();
+    t["sum"] = namedReduction("fm.reduce_sum");
+    t["mean"] = namedReduction("fm.reduce_mean");
     // Losses and metrics.
     t["cross_entropy"] = binary<CrossEntropyOp>("logits", "labels");
     t["mse"] = binary<MseOp>("pred", "target");
