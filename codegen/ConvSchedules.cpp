@@ -371,6 +371,79 @@ void fm::conv::scheduleConvolution(const ScheduleContext &ctx,
 // conv2d_backward_filter
 //===----------------------------------------------------------------------===//
 
+/// Filter gradients summed in vectors along x (FilterAcc with a lane
+/// dimension, few taps): tiles of (output channels x taps) rows, each a
+/// vector of partial sums along x; the lanes are added into the sum per
+/// chunk.
+static void scheduleFilterLanes(const ScheduleContext &ctx, Func sum, Func acc,
+                                const int64_t extents[4], int64_t lanesInAcc) {
+  int64_t o = extents[0], kw = extents[1], kh = extents[2], cg = extents[3];
+  int lanes = ctx.getVectorSize(sum.output_types()[0]);
+  int vectors = static_cast<int>(std::max<int64_t>(1, lanesInAcc / lanes));
+  // Rows: `to` output channels (a vector of g each) x taps (a vector of the
+  // input each); accumulators, loads and nothing else in the registers.
+  int64_t best[4] = {1, 1, 1, 1};
+  double bestCost = INFINITY;
+  for (int64_t to = 1; to <= std::min<int64_t>(o, 12); ++to)
+    for (int64_t a = 1; a <= kw; ++a)
+      for (int64_t b = 1; b <= kh; ++b)
+        for (int64_t c = 1; c <= cg; ++c) {
+          int64_t taps = a * b * c;
+          if ((to * taps + to + taps) * vectors > ctx.getRegisters() - 1)
+            continue;
+          double cost = overrun(o, to) * overrun(kw, a) * overrun(kh, b) *
+                        overrun(cg, c) / tileEfficiency(to, taps);
+          if (cost < bestCost * 0.999) {
+            bestCost = cost;
+            best[0] = to, best[1] = a, best[2] = b, best[3] = c;
+          }
+        }
+  std::vector<Var> s = sum.args();
+  std::vector<Halide::RVar> rv = sum.rvars(0); // lane, chunk
+  Var oo("oo"), oi("oi"), kwo("kwo"), kwi("kwi"), kho("kho"), khi("khi"),
+      co("co"), ci("ci");
+  sum.compute_root().vectorize(s[0], lanes, TailStrategy::GuardWithIf);
+  Halide::Stage update = sum.update();
+  update.split(s[0], oo, oi, static_cast<int>(best[0]), TailStrategy::GuardWithIf)
+      .split(s[1], kwo, kwi, static_cast<int>(best[1]), TailStrategy::GuardWithIf)
+      .split(s[2], kho, khi, static_cast<int>(best[2]), TailStrategy::GuardWithIf)
+      .split(s[3], co, ci, static_cast<int>(best[3]), TailStrategy::GuardWithIf)
+      .reorder(rv[0], oi, kwi, khi, ci, kwo, kho, co, rv[1], oo)
+      .unroll(rv[0])
+      .unroll(oi)
+      .unroll(kwi)
+      .unroll(khi)
+      .unroll(ci);
+  if ((o + best[0] - 1) / best[0] >= 2)
+    update.parallel(oo);
+
+  std::vector<Var> a = acc.args(); // lane, o, kw, kh, c, chunk
+  acc.compute_at(sum, kwo)
+      .bound_extent(a[0], static_cast<int>(lanesInAcc))
+      .bound_extent(a[1], static_cast<int>(best[0]))
+      .bound_extent(a[2], static_cast<int>(best[1]))
+      .bound_extent(a[3], static_cast<int>(best[2]))
+      .bound_extent(a[4], static_cast<int>(best[3]))
+      .bound_extent(a[5], 1)
+      .vectorize(a[0], lanes)
+      .unroll(a[0])
+      .unroll(a[1])
+      .unroll(a[2])
+      .unroll(a[3])
+      .unroll(a[4]);
+  std::vector<VarOrRVar> order(a.begin(), a.end());
+  for (const Halide::RVar &r : acc.rvars(0))
+    order.push_back(r);
+  acc.update()
+      .reorder(order)
+      .vectorize(a[0], lanes)
+      .unroll(a[0])
+      .unroll(a[1])
+      .unroll(a[2])
+      .unroll(a[3])
+      .unroll(a[4]);
+}
+
 void fm::conv::scheduleFilterGradient(const ScheduleContext &ctx,
                                       const Stage &result) {
   const Stage *sumStage = ctx.kernel.findStage(result.producers[0]);
@@ -380,13 +453,6 @@ void fm::conv::scheduleFilterGradient(const ScheduleContext &ctx,
   int64_t cg = sumStage->shape[0], kh = sumStage->shape[1],
           kw = sumStage->shape[2], o = sumStage->shape[3];
   int lanes = ctx.getVectorSize(sum.output_types()[0]);
-  int64_t extents[3] = {kw, kh, cg};
-  double penalty[3] = {1.0, 1.0, 1.0};
-  // Each tile adds a chunk's partial sums to the sum: a dense load, add
-  // and store per vector, against hundreds of steps.
-  Tile t = chooseTile(ctx, extents, penalty, o, lanes, TileCost{1000, 3});
-  int tileO = t.vectors * lanes;
-  int tkw = t.rows[0], tkh = t.rows[1], tc = t.rows[2];
 
   // The OIHW result: a small transpose of the sum.
   std::vector<Var> r = out.args();
@@ -397,26 +463,52 @@ void fm::conv::scheduleFilterGradient(const ScheduleContext &ctx,
   if (o * kw * kh * cg >= kParallelElements)
     out.parallel(r[2]);
 
+  // The packs, for the whole batch (read by every block of channels).
+  for (const Halide::Func &p : accStage->producers)
+    if (const Stage *pack = ctx.kernel.findStage(p))
+      if (pack->kind == StageKind::ConvPack)
+        schedulePack(ctx, *pack, true);
+
+  if (acc.dimensions() == 6) {
+    int64_t extents[4] = {o, kw, kh, cg};
+    scheduleFilterLanes(ctx, sum, acc, extents, accStage->shape.back());
+    return;
+  }
+
+  int64_t extents[3] = {kw, kh, cg};
+  double penalty[3] = {1.0, 1.0, 1.0};
+  // Each tile adds a chunk's partial sums to the sum: a dense load, add
+  // and store per vector, against hundreds of steps.
+  Tile t = chooseTile(ctx, extents, penalty, o, lanes, TileCost{1000, 3});
+  int tileO = t.vectors * lanes;
+  int tkw = t.rows[0], tkh = t.rows[1], tc = t.rows[2];
+
   // Chunk after chunk, each tile of the sum adds the tile of the chunk's
-  // partial sums computed in registers just before.
+  // partial sums computed in registers just before. Tasks are blocks of
+  // output channels x blocks of input channels (about 4 of those, for
+  // balance); each runs every chunk, so each sum keeps its order.
   std::vector<Var> s = sum.args();
   Halide::RVar chunk = sum.rvars(0)[0];
   Var oo("oo"), oi("oi"), kwo("kwo"), kwi("kwi"), kho("kho"), khi("khi"),
-      co("co"), ci("ci");
+      co("co"), ci("ci"), cb("cb"), cbi("cbi"), task("task");
+  int64_t cTiles = (cg + tc - 1) / tc;
+  int blockTiles = static_cast<int>((cTiles + 3) / 4);
   sum.compute_root().vectorize(s[0], lanes, TailStrategy::GuardWithIf);
   Halide::Stage update = sum.update();
   update.split(s[0], oo, oi, tileO, TailStrategy::GuardWithIf)
       .split(s[1], kwo, kwi, tkw, TailStrategy::GuardWithIf)
       .split(s[2], kho, khi, tkh, TailStrategy::GuardWithIf)
       .split(s[3], co, ci, tc, TailStrategy::GuardWithIf)
-      .reorder(oi, kwi, khi, ci, kwo, kho, co, chunk, oo)
+      .split(co, cb, cbi, blockTiles, TailStrategy::GuardWithIf)
+      .reorder(oi, kwi, khi, ci, kwo, kho, cbi, chunk, cb, oo)
       .vectorize(oi, lanes)
       .unroll(oi)
       .unroll(kwi)
       .unroll(khi)
-      .unroll(ci);
-  if ((o + tileO - 1) / tileO >= 2)
-    update.parallel(oo);
+      .unroll(ci)
+      .fuse(cb, oo, task);
+  if ((o + tileO - 1) / tileO * ((cTiles + blockTiles - 1) / blockTiles) >= 2)
+    update.parallel(task);
 
   std::vector<Var> a = acc.args();
   acc.compute_at(sum, kwo)
@@ -440,10 +532,6 @@ void fm::conv::scheduleFilterGradient(const ScheduleContext &ctx,
       .unroll(a[1])
       .unroll(a[2])
       .unroll(a[3]);
-
-  // The packs, for the whole batch (read by every block of channels).
-  for (const Halide::Func &p : accStage->producers)
-    schedulePack(ctx, *ctx.kernel.findStage(p), true);
 }
 
 //===----------------------------------------------------------------------===//

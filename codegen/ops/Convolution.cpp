@@ -48,6 +48,12 @@ using Halide::Var;
 /// Images per partial sum of a filter gradient (see the file comment):
 /// about kFilterChunkPixels output pixels, 8 to 64 images.
 static constexpr int64_t kFilterChunkPixels = 1024;
+/// Filter gradients of at most kFilterLaneRows taps per output channel
+/// (Cg * KH * KW) sum in vectors of kFilterLanes along x
+/// (lowerFilterByLanes); the lane count is part of the algorithm (it
+/// fixes the order of the sums), not of the schedule.
+static constexpr int64_t kFilterLaneRows = 16;
+static constexpr int64_t kFilterLanes = 8;
 static int64_t getFilterChunk(int64_t pixels) {
   int64_t chunk = 8;
   while (chunk < 64 && chunk * 2 * pixels <= kFilterChunkPixels)
@@ -272,6 +278,61 @@ static LogicalResult lowerConv2DBackwardData(Operation *op, Lowering &ctx) {
 // Conv2DBackwardFilterOp
 //===----------------------------------------------------------------------===//
 
+/// Defines the sum over chunks (and `lanes`) of the partial sums `acc` and
+/// the OIHW result reading it, and binds the op's result.
+static void bindFilterSum(Operation *op, Lowering &ctx, const Geometry &g,
+                          Halide::Type type, Func acc, int64_t images,
+                          int64_t lanes) {
+  Var o("o"), kw("kw"), kh("kh"), c("c");
+  Expr chunks = (g.n + i32(images - 1)) / i32(images);
+  Func sum(ctx.getName(op, "sum"));
+  sum(o, kw, kh, c) = Lowering::constant(type, 0);
+  if (lanes > 1) {
+    Halide::RDom r({{0, i32(lanes)}, {0, chunks}}, ctx.getName(op, "chunks"));
+    sum(o, kw, kh, c) += acc(r.x, o, kw, kh, c, r.y);
+  } else {
+    Halide::RDom r(0, chunks, ctx.getName(op, "chunks"));
+    sum(o, kw, kh, c) += acc(o, kw, kh, c, r);
+  }
+  ctx.addStage(sum, StageKind::FilterSum, {acc}, {g.cg(), g.kh, g.kw, g.o});
+  Func out(ctx.getName(op));
+  out(kw, kh, c, o) = sum(o, kw, kh, c);
+  ctx.bind(op->getResult(0), out, StageKind::Filter, {sum});
+}
+
+/// The filter gradient of layers with few filter taps per output channel
+/// (the first layer: 1 x 3 x 3): partial sums in vectors along x,
+///   acc(lane, o, kw, kh, c, chunk) = sum over the chunk's images, y and
+///     x = xo * L + lane of g(x, y, o, n) * pad(x*sw + kw*dw, ..., n),
+/// summed over lanes and chunks at the end. The output gradient is read
+/// as it is, rows of x: a transposed copy (channels innermost, as the
+/// other form needs) would cost more than these few taps compute.
+static LogicalResult lowerFilterByLanes(Operation *op, Lowering &ctx,
+                                        const Tensor &x, const Tensor &grad,
+                                        const Geometry &g, Func pad) {
+  Var lane("lane"), o("o"), kw("kw"), kh("kh"), c("c"), chunk("chunk");
+  int64_t images = getFilterChunk(g.oh * g.ow), L = kFilterLanes;
+  Halide::RDom r({{0, i32((g.ow + L - 1) / L)}, {0, i32(g.oh)}, {0, i32(images)}},
+                 ctx.getName(op, "r"));
+  Expr image = chunk * i32(images) + r.z, ox = r.x * i32(L) + lane;
+  r.where(image < g.n);
+  Expr gv = Halide::select(
+      ox < i32(g.ow),
+      grad.func(clampLikely(ox, g.ow), r.y, clampTo(o, g.o), clampTo(image, g.n)),
+      Lowering::constant(grad.type, 0));
+  Expr channel = g.groups == 1 ? Expr(c) : (o / i32(g.og())) * i32(g.cg()) + c;
+  Func acc(ctx.getName(op, "acc"));
+  acc(lane, o, kw, kh, c, chunk) = Lowering::constant(x.type, 0);
+  acc(lane, o, kw, kh, c, chunk) +=
+      gv * pad(ox * i32(g.sw) + kw * i32(g.dw), r.y * i32(g.sh) + kh * i32(g.dh),
+               channel, image);
+  ctx.addStage(acc, StageKind::FilterAcc, {pad, grad.func},
+               {-1, g.cg(), g.kh, g.kw, g.o, L})
+      .groups = g.groups;
+  bindFilterSum(op, ctx, g, x.type, acc, images, L);
+  return success();
+}
+
 static LogicalResult lowerConv2DBackwardFilter(Operation *op, Lowering &ctx) {
   Tensor x = ctx.get(op->getOperand(0)), grad = ctx.get(op->getOperand(1));
   Value result = op->getResult(0);
@@ -281,6 +342,8 @@ static LogicalResult lowerConv2DBackwardFilter(Operation *op, Lowering &ctx) {
   Func pad = padActivation(x, g, ctx.getName(op, "input"));
   ctx.addStage(pad, StageKind::ConvPack, {x.func},
                {x.shape[0], g.c, g.h + 2 * g.top, g.w + 2 * g.left});
+  if (g.cg() * g.kh * g.kw <= kFilterLaneRows && g.ow >= kFilterLanes)
+    return lowerFilterByLanes(op, ctx, x, grad, g, pad);
   // The output gradient with channels innermost, zero past O.
   Var o("o"), ox("x"), oy("y"), n("n");
   Func gradT(ctx.getName(op, "grad"));
@@ -320,17 +383,7 @@ static LogicalResult lowerConv2DBackwardFilter(Operation *op, Lowering &ctx) {
   ctx.addStage(acc, StageKind::FilterAcc, {gradT, pad},
                {-1, g.cg(), g.kh, g.kw, g.o})
       .groups = g.groups;
-
-  Halide::RDom chunks(0, (g.n + i32(images - 1)) / i32(images),
-                      ctx.getName(op, "chunks"));
-  Func sum(ctx.getName(op, "sum"));
-  sum(o, kw, kh, c) = Lowering::constant(x.type, 0);
-  sum(o, kw, kh, c) += acc(o, kw, kh, c, chunks);
-  ctx.addStage(sum, StageKind::FilterSum, {acc}, {g.cg(), g.kh, g.kw, g.o});
-
-  Func out(ctx.getName(op));
-  out(kw, kh, c, o) = sum(o, kw, kh, c);
-  ctx.bind(result, out, StageKind::Filter, {sum});
+  bindFilterSum(op, ctx, g, x.type, acc, images, 1);
   return success();
 }
 

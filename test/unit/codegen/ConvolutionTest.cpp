@@ -353,6 +353,17 @@ TEST(ConvolutionTest, Groups) {
   checkConv({-1, 4, 6, 7}, {8, 1, 2, 3}, m, "depthwise, multiplier 2");
 }
 
+TEST(ConvolutionTest, FewTapsWideRows) {
+  // Filter gradients with few taps per filter sum in vectors along x
+  // (conv1 too): grouped, strided, dilated and padded here.
+  Geom g;
+  g.groups = 2, g.sw = 2, g.dh = 2, g.top = 1, g.left = 1, g.right = 2;
+  checkConv({-1, 4, 7, 21}, {8, 2, 1, 3}, g, "2 groups, 1x3, stride 1x2");
+  Geom d;
+  d.groups = 3, d.top = d.bottom = 1;
+  checkConv({-1, 3, 5, 12}, {3, 1, 3, 3}, d, "depthwise, 12 wide");
+}
+
 TEST(ConvolutionTest, WideChannels) {
   // Enough channels and reduction for the channel-vectorised schedule,
   // with channel counts that do not fill the last vector.

@@ -103,6 +103,11 @@ std::vector<GradCase> cases() {
   all.push_back(convCase("conv_depthwise_multiplier2", {1, 3, 5, 6},
                          {6, 1, 2, 3}, {1, 6, 4, 4},
                          conv({1, 1}, {0, 0, 0, 0}, {1, 1}, 3)));
+  // Few taps per filter and rows of 8 or more: the filter gradient sums
+  // in vectors along x. OW = (19 + 1 - 3) / 2 + 1 = 9.
+  all.push_back(convCase("conv_depthwise_wide_rows", {2, 3, 6, 19},
+                         {3, 1, 2, 3}, {2, 3, 6, 9},
+                         conv({1, 2}, {0, 1, 1, 0}, {1, 1}, 3)));
   // The strides skip the last rows and columns (they get zero gradient).
   all.push_back(convCase("conv_stride3_uncovered", {1, 2, 8, 8}, {2, 2, 2, 3},
                          {1, 2, 3, 3}, conv({3, 2}, {0, 0, 0, 0}, {1, 1}, 1)));
