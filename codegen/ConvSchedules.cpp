@@ -3,30 +3,32 @@
 // This file implements the hand schedules of convolutions, filter
 // gradients and pooling. Each convolution-like anchor is computed like a
 // matmul: a register tile of accumulators (vectors x rows, as many as the
-// vector registers hold) is computed whole, with the reduction innermost,
-// then stored; packs (padded activations, reordered filters) are made
-// first so that the inner loop reads dense vectors and broadcasts.
+// registers hold) is computed whole with the reduction innermost, then
+// stored; packs (padded activations, reordered filters, defined past the
+// edges) are made first so that the inner loop reads dense vectors and
+// broadcasts, and tiles may overrun.
 //
-//  - conv2d and conv2d_backward_data (ConvAcc), two strategies:
-//    * channels: vectors of output channels x a box of pixels (x, y and
-//      images), the implicit GEMM. The box is chosen to waste the least
-//      work at the edges (26x26, 11x11, 3x3 outputs); the reduction runs
-//      over (kw, kh, input channels). Needs one group and a reduction of
-//      16 or more (conv2 and conv3 of the Fashion-MNIST CNN and their
-//      backward-data).
-//    * spatial: vectors along x x (rows, channels), for tiny reductions
-//      (the first layer, C = 1: K = 9) and grouped convolutions (a vector
-//      of channels would read several groups' inputs).
-//    Images run in parallel (image tiles x channel blocks when the batch
-//    is small); the padded activation of an image is made inside its task.
+//  - conv2d and the columns of conv2d_backward_data (ConvAcc), one of:
+//    * channels: vectors of channels x a box of pixels (x, y, images), the
+//      implicit GEMM (conv2, conv3 and their backward-data);
+//    * spatial: vectors along x x (rows, channels) (the first layer, whose
+//      9-term reduction makes the stores decide; grouped convolutions,
+//      whose channel vectors would read several groups);
+//    whichever costs less (TileCost: FMAs, stores, overrun at the edges).
+//    Images run in parallel (image tiles x channel blocks when there are
+//    few), each image's padded activation made inside its task; columns
+//    are made per image inside the col2im gather that reads them.
 //  - conv2d_backward_filter: vectors of output channels x (kw, kh, c)
-//    rows; each tile sums one chunk of images in registers and adds it to
-//    the sum, chunk after chunk; blocks of output channels in parallel.
-//    No atomics: every sum has one order, whatever the thread count.
-//  - pooling (Window): vectorised along x, images in parallel; an argmax
-//    is materialised for the gradient that gathers from it.
+//    rows, or vectors of partial sums along x x (output channels, taps)
+//    for few taps; each tile sums one chunk of images and adds it to the
+//    sum, chunk after chunk; tasks are blocks of channels. No atomics:
+//    every sum has one order, whatever the thread count.
+//  - pooling (Window): vectorised along x (channels for col2im), images in
+//    parallel; an argmax read by a gradient is materialised.
 //
-// Measurements are in docs/codegen.md (ConvBench, batch 64, 2 threads).
+// Measured with ConvBench (docs/codegen.md: Fashion-MNIST CNN layers,
+// batch 64, 2 threads, AMD EPYC AVX2): conv2 forward ~150 GFLOP/s,
+// backward-data ~146, backward-filter ~156.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/ConvSchedules.h"
@@ -158,6 +160,30 @@ static void schedulePack(const ScheduleContext &ctx, const Stage &stage,
     pack.compute_root().parallel(args.back());
 }
 
+/// Computes `acc` whole in each tile of `at`'s loop `level`: its pure
+/// dimensions `order` (innermost first, all of them) bound to `extents`,
+/// the first vectorised by `lanes` and all unrolled, so that the
+/// accumulators become registers; its update likewise, the reduction
+/// outside the tile.
+static void computeTile(Func acc, Func at, Var level,
+                        const std::vector<Var> &order,
+                        const std::vector<int> &extents, int lanes) {
+  std::vector<VarOrRVar> loops(order.begin(), order.end());
+  acc.compute_at(at, level).reorder(loops);
+  for (size_t i = 0; i < order.size(); ++i)
+    acc.bound_extent(order[i], extents[i]);
+  for (const Halide::RVar &rv : acc.rvars(0))
+    loops.push_back(rv);
+  Halide::Stage update = acc.update();
+  update.reorder(loops);
+  acc.vectorize(order[0], lanes);
+  update.vectorize(order[0], lanes);
+  for (const Var &v : order) {
+    acc.unroll(v);
+    update.unroll(v);
+  }
+}
+
 //===----------------------------------------------------------------------===//
 // conv2d and conv2d_backward_data
 //===----------------------------------------------------------------------===//
@@ -223,28 +249,7 @@ static void scheduleChannels(const ScheduleContext &ctx, Func root, Func acc,
       .unroll(xi)
       .unroll(yi)
       .unroll(ni);
-  // The whole tile every time, even past the edges (the packs are zero
-  // there), so its unrolled accumulators become registers.
-  acc.compute_at(root, xo)
-      .bound_extent(a[0], tileCh)
-      .bound_extent(a[1], tx)
-      .bound_extent(a[2], ty)
-      .bound_extent(a[3], tn)
-      .vectorize(a[0], lanes)
-      .unroll(a[0])
-      .unroll(a[1])
-      .unroll(a[2])
-      .unroll(a[3]);
-  std::vector<VarOrRVar> order(a.begin(), a.end());
-  for (const Halide::RVar &rv : acc.rvars(0))
-    order.push_back(rv);
-  acc.update()
-      .reorder(order)
-      .vectorize(a[0], lanes)
-      .unroll(a[0])
-      .unroll(a[1])
-      .unroll(a[2])
-      .unroll(a[3]);
+  computeTile(acc, root, xo, a, {tileCh, tx, ty, tn}, lanes);
   // The images of a tile sit side by side in the pack: the broadcasts of
   // one step read one cache line.
   Func pack = activation.func;
@@ -276,20 +281,9 @@ static void scheduleSpatial(const ScheduleContext &ctx, Func root, Func acc,
       .unroll(yi)
       .unroll(ci);
   // Stored x innermost: the vectors are dense in the tile too.
-  acc.compute_at(root, xo)
-      .reorder_storage(a[1], a[2], a[0], a[3])
-      .bound_extent(a[1], lanes)
-      .bound_extent(a[2], ty)
-      .bound_extent(a[0], tc)
-      .bound_extent(a[3], 1)
-      .reorder(a[1], a[2], a[0], a[3])
-      .vectorize(a[1])
-      .unroll(a[2])
-      .unroll(a[0]);
-  std::vector<VarOrRVar> order = {a[1], a[2], a[0], a[3]};
-  for (const Halide::RVar &rv : acc.rvars(0))
-    order.push_back(rv);
-  acc.update().reorder(order).vectorize(a[1]).unroll(a[2]).unroll(a[0]);
+  acc.reorder_storage(a[1], a[2], a[0], a[3]);
+  computeTile(acc, root, xo, {a[1], a[2], a[0], a[3]}, {lanes, ty, tc, 1},
+              lanes);
   parallelise(ctx, root, r[3], co, activation, where.images, where);
 }
 
@@ -417,31 +411,12 @@ static void scheduleFilterLanes(const ScheduleContext &ctx, Func sum, Func acc,
   if ((o + best[0] - 1) / best[0] >= 2)
     update.parallel(oo);
 
-  std::vector<Var> a = acc.args(); // lane, o, kw, kh, c, chunk
-  acc.compute_at(sum, kwo)
-      .bound_extent(a[0], static_cast<int>(lanesInAcc))
-      .bound_extent(a[1], static_cast<int>(best[0]))
-      .bound_extent(a[2], static_cast<int>(best[1]))
-      .bound_extent(a[3], static_cast<int>(best[2]))
-      .bound_extent(a[4], static_cast<int>(best[3]))
-      .bound_extent(a[5], 1)
-      .vectorize(a[0], lanes)
-      .unroll(a[0])
-      .unroll(a[1])
-      .unroll(a[2])
-      .unroll(a[3])
-      .unroll(a[4]);
-  std::vector<VarOrRVar> order(a.begin(), a.end());
-  for (const Halide::RVar &r : acc.rvars(0))
-    order.push_back(r);
-  acc.update()
-      .reorder(order)
-      .vectorize(a[0], lanes)
-      .unroll(a[0])
-      .unroll(a[1])
-      .unroll(a[2])
-      .unroll(a[3])
-      .unroll(a[4]);
+  // acc is (lane, o, kw, kh, c, chunk).
+  computeTile(acc, sum, kwo, acc.args(),
+              {static_cast<int>(lanesInAcc), static_cast<int>(best[0]),
+               static_cast<int>(best[1]), static_cast<int>(best[2]),
+               static_cast<int>(best[3]), 1},
+              lanes);
 }
 
 void fm::conv::scheduleFilterGradient(const ScheduleContext &ctx,
@@ -510,28 +485,8 @@ void fm::conv::scheduleFilterGradient(const ScheduleContext &ctx,
   if ((o + tileO - 1) / tileO * ((cTiles + blockTiles - 1) / blockTiles) >= 2)
     update.parallel(task);
 
-  std::vector<Var> a = acc.args();
-  acc.compute_at(sum, kwo)
-      .bound_extent(a[0], tileO)
-      .bound_extent(a[1], tkw)
-      .bound_extent(a[2], tkh)
-      .bound_extent(a[3], tc)
-      .bound_extent(a[4], 1)
-      .vectorize(a[0], lanes)
-      .unroll(a[0])
-      .unroll(a[1])
-      .unroll(a[2])
-      .unroll(a[3]);
-  std::vector<VarOrRVar> order(a.begin(), a.end());
-  for (const Halide::RVar &rv : acc.rvars(0))
-    order.push_back(rv);
-  acc.update()
-      .reorder(order)
-      .vectorize(a[0], lanes)
-      .unroll(a[0])
-      .unroll(a[1])
-      .unroll(a[2])
-      .unroll(a[3]);
+  // acc is (o, kw, kh, c, chunk).
+  computeTile(acc, sum, kwo, acc.args(), {tileO, tkw, tkh, tc, 1}, lanes);
 }
 
 //===----------------------------------------------------------------------===//
