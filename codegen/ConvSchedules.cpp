@@ -26,9 +26,20 @@
 //  - pooling (Window): vectorised along x (channels for col2im), images in
 //    parallel; an argmax read by a gradient is materialised.
 //
-// Measured with ConvBench (docs/codegen.md: Fashion-MNIST CNN layers,
-// batch 64, 2 threads, AMD EPYC AVX2): conv2 forward ~150 GFLOP/s,
-// backward-data ~146, backward-filter ~156.
+// Measured with ConvBench (test/unit/codegen/ConvBench.cpp; JIT, median
+// of 60 runs, lowest of 2-5 rounds on an idle machine; docs/codegen.md)
+// on the Fashion-MNIST CNN's layers, batch 64, 2 threads, AMD EPYC AVX2,
+// in GFLOP/s, forward / backward-data / backward-filter:
+//   conv1 1->32 28x28: 108-115 / 70-78 / 48-52
+//   conv2 32->64 13x13: 145-150 / 138-146 / 156   (PyTorch/oneDNN: ~117)
+//   conv3 64->128 5x5:  154-159 / 118-135 / 89-106
+// Choices these rest on, measured the same way: channels innermost in the
+// reduction (kw innermost: LLVM kept inputs shared by neighbouring pixels
+// live across unrolled steps and spilled; conv2 forward 40 -> 86 on one
+// thread); stores in the tile cost (conv1 forward 33 -> 60 on one thread
+// with x vectors); backward-data as columns + col2im (conv3: 28 -> 63 on
+// one thread); filter gradients summing along x for few taps (conv1 in
+// the full step: 1.8 -> 0.6 ms).
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/ConvSchedules.h"
