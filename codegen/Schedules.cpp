@@ -310,7 +310,12 @@ void HandScheduler::run() {
   conv::ScheduleContext convContext{kernel, target, batch};
   for (const Stage &stage : kernel.stages) {
     if (stage.kind == StageKind::Conv) {
+      // A chain that ends in an intermediate Func would be computed for
+      // whole vectors past its edges, reading its other operands there:
+      // only outputs take the convolution's tiles.
       const Stage *root = findFusionRoot(stage);
+      if (root != &stage && !kernel.isOutput(root->func))
+        root = &stage;
       roots[root->func.name()] = root;
       materialised.insert(root->func.name());
       // Columns read by a col2im gather are made per image inside it.
