@@ -1,4 +1,4 @@
-//===- ConvSchedules.cpp - CPU schedules of convolutions and pooling -*- C++ -*-===//
+//===- ConvSchedules.cpp - Schedules of convolutions, pooling -*- C++ -*-===//
 //
 // This file implements the hand schedules of convolutions, filter
 // gradients and pooling. Each convolution-like anchor is computed like a
@@ -274,8 +274,8 @@ static void scheduleChannels(const ScheduleContext &ctx, Func root, Func acc,
 /// Spatial strategy: root(x, y, ch, n) in tiles of (a vector along x) x
 /// (y rows, channels); acc computed per tile.
 static void scheduleSpatial(const ScheduleContext &ctx, Func root, Func acc,
-                            const Stage &activation, int64_t width, const Tile &t,
-                            int lanes, const Placement &where) {
+                            const Stage &activation, int64_t width,
+                            const Tile &t, int lanes, const Placement &where) {
   std::vector<Var> r = root.args(), a = acc.args();
   int ty = t.rows[0], tc = t.rows[1];
   if (!where.output) // whole vectors along x, as in scheduleChannels
@@ -310,8 +310,8 @@ static Tile chooseSpatialTile(const ScheduleContext &ctx, int64_t width,
     for (int64_t tc = 1; tc <= channels; ++tc) {
       if (ty * tc + ty + 1 > ctx.getRegisters())
         break;
-      double total = cost(waste * overrun(height, ty) * overrun(channels, tc),
-                          tc, ty);
+      double total =
+          cost(waste * overrun(height, ty) * overrun(channels, tc), tc, ty);
       if (total < t.cost * 0.999) {
         t.rows[0] = ty, t.rows[1] = tc;
         t.cost = total;
@@ -409,9 +409,12 @@ static void scheduleFilterLanes(const ScheduleContext &ctx, Func sum, Func acc,
       co("co"), ci("ci");
   sum.compute_root().vectorize(s[0], lanes, TailStrategy::GuardWithIf);
   Halide::Stage update = sum.update();
-  update.split(s[0], oo, oi, static_cast<int>(best[0]), TailStrategy::GuardWithIf)
-      .split(s[1], kwo, kwi, static_cast<int>(best[1]), TailStrategy::GuardWithIf)
-      .split(s[2], kho, khi, static_cast<int>(best[2]), TailStrategy::GuardWithIf)
+  update
+      .split(s[0], oo, oi, static_cast<int>(best[0]), TailStrategy::GuardWithIf)
+      .split(s[1], kwo, kwi, static_cast<int>(best[1]),
+             TailStrategy::GuardWithIf)
+      .split(s[2], kho, khi, static_cast<int>(best[2]),
+             TailStrategy::GuardWithIf)
       .split(s[3], co, ci, static_cast<int>(best[3]), TailStrategy::GuardWithIf)
       .reorder(rv[0], oi, kwi, khi, ci, kwo, kho, co, rv[1], oo)
       .unroll(rv[0])

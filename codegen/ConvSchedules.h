@@ -1,4 +1,4 @@
-//===- ConvSchedules.h - CPU schedules of convolutions and pooling -*- C++ -*-===//
+//===- ConvSchedules.h - Schedules of convolutions, pooling ---*- C++ -*-===//
 //
 // This file declares the hand schedules of the convolution and pooling
 // stages (StageKind ConvPack ... Window, lowered by ops/Convolution.cpp).

@@ -1,4 +1,4 @@
-//===- FmConvOps.cpp - Convolution and pooling ops ---*- C++ -*-===//
+//===- FmConvOps.cpp - Convolution and pooling ops -----------*- C++ -*-===//
 //
 // This file implements the shape rules, verifiers and gradients of the ops
 // declared in FmConvOps.td. One shape rule serves each family: conv2d's
@@ -6,8 +6,8 @@
 // gradients, and the pooling rule (inferPoolShape) those of pooling's.
 //
 // Gradients (vector-Jacobian products), with conv(x, w) bilinear:
-//   conv2d(x, w)                 -> {backward_data(g, w), backward_filter(x, g)}
-//   conv2d_backward_data(g, w)   -> {conv2d(u, w), backward_filter(u, g)}
+//   conv2d(x, w)                 -> {backward_data(g, w), backward_filter(x,
+//   g)} conv2d_backward_data(g, w)   -> {conv2d(u, w), backward_filter(u, g)}
 //   conv2d_backward_filter(x, g) -> {backward_data(g, v), conv2d(x, v)}
 //   maxpool2d(x)                 -> {maxpool2d_backward(x, g)}
 //   avgpool2d(x)                 -> {avgpool2d_backward(g)}
@@ -118,13 +118,16 @@ inferConvShape(std::optional<Location> loc, StringRef opName, Type inputType,
     return failure();
   int64_t c = x.getDimSize(1), o = f.getDimSize(0), g = w.groups;
   if (c % g != 0)
-    return emitOptionalError(loc, "'", opName, "' expected input channels "
-                             "divisible by groups = ", g, " but got ", c,
-                             " channels in ", formatShape(x));
+    return emitOptionalError(loc, "'", opName,
+                             "' expected input channels "
+                             "divisible by groups = ",
+                             g, " but got ", c, " channels in ",
+                             formatShape(x));
   if (o % g != 0)
-    return emitOptionalError(loc, "'", opName, "' expected output channels "
-                             "divisible by groups = ", g, " but got ", o,
-                             " filters in ", formatShape(f));
+    return emitOptionalError(loc, "'", opName,
+                             "' expected output channels "
+                             "divisible by groups = ",
+                             g, " but got ", o, " filters in ", formatShape(f));
   if (f.getDimSize(1) != c / g)
     return emitOptionalError(loc, "'", opName, "' expected filter of shape [",
                              o, ", ", c / g, ", KH, KW] (", c,
@@ -140,8 +143,9 @@ inferConvShape(std::optional<Location> loc, StringRef opName, Type inputType,
         loc, "'", opName, "' expected an output of at least 1x1 but got ", oh,
         "x", ow, ": the dilated ", kh, "x", kw, " kernel spans ",
         w.dilation[0] * (kh - 1) + 1, "x", w.dilation[1] * (kw - 1) + 1,
-        " and the padded input is ", x.getDimSize(2) + w.padding[0] + w.padding[2],
-        "x", x.getDimSize(3) + w.padding[1] + w.padding[3]);
+        " and the padded input is ",
+        x.getDimSize(2) + w.padding[0] + w.padding[2], "x",
+        x.getDimSize(3) + w.padding[1] + w.padding[3]);
   return RankedTensorType::get({x.getDimSize(0), o, oh, ow},
                                x.getElementType());
 }
@@ -157,10 +161,9 @@ static FailureOr<RankedTensorType> inferPoolShape(std::optional<Location> loc,
     return failure();
   if (w.padding[0] >= w.kernel[0] || w.padding[2] >= w.kernel[0] ||
       w.padding[1] >= w.kernel[1] || w.padding[3] >= w.kernel[1])
-    return emitOptionalError(loc, "'", opName,
-                             "' expected padding smaller than the kernel ",
-                             formatList(w.kernel), " but got ",
-                             formatList(w.padding));
+    return emitOptionalError(
+        loc, "'", opName, "' expected padding smaller than the kernel ",
+        formatList(w.kernel), " but got ", formatList(w.padding));
   int64_t oh = outputExtent(x.getDimSize(2), w.padding[0], w.padding[2],
                             w.kernel[0], w.strides[0], 1);
   int64_t ow = outputExtent(x.getDimSize(3), w.padding[1], w.padding[3],
@@ -168,12 +171,12 @@ static FailureOr<RankedTensorType> inferPoolShape(std::optional<Location> loc,
   if (oh < 1 || ow < 1)
     return emitOptionalError(loc, "'", opName,
                              "' expected an output of at least 1x1 but got ",
-                             oh, "x", ow, ": the kernel ",
-                             formatList(w.kernel), " is larger than the padded input ",
+                             oh, "x", ow, ": the kernel ", formatList(w.kernel),
+                             " is larger than the padded input ",
                              x.getDimSize(2) + w.padding[0] + w.padding[2], "x",
                              x.getDimSize(3) + w.padding[1] + w.padding[3]);
-  return RankedTensorType::get(
-      {x.getDimSize(0), x.getDimSize(1), oh, ow}, x.getElementType());
+  return RankedTensorType::get({x.getDimSize(0), x.getDimSize(1), oh, ow},
+                               x.getElementType());
 }
 
 /// Checks that a gradient operand of type `actual` has the type `expected`
@@ -182,10 +185,9 @@ static LogicalResult verifyGradType(std::optional<Location> loc,
                                     StringRef opName, RankedTensorType expected,
                                     RankedTensorType actual) {
   if (expected.getElementType() != actual.getElementType())
-    return emitOptionalError(loc, "'", opName,
-                             "' expected grad of element type ",
-                             expected.getElementType(), " but got ",
-                             actual.getElementType());
+    return emitOptionalError(
+        loc, "'", opName, "' expected grad of element type ",
+        expected.getElementType(), " but got ", actual.getElementType());
   if (expected != actual)
     return emitOptionalError(loc, "'", opName, "' expected grad of shape ",
                              formatShape(expected), " but got ",
@@ -194,7 +196,10 @@ static LogicalResult verifyGradType(std::optional<Location> loc,
 }
 
 template <typename Adaptor> static Window convWindow(Adaptor op) {
-  return Window{{}, op.getStrides(), op.getPadding(), op.getDilation(),
+  return Window{{},
+                op.getStrides(),
+                op.getPadding(),
+                op.getDilation(),
                 static_cast<int64_t>(op.getGroups())};
 }
 
@@ -210,8 +215,9 @@ LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *,
                                          std::optional<Location> loc,
                                          Adaptor adaptor,
                                          SmallVectorImpl<Type> &types) {
-  auto type = inferConvShape(loc, getOperationName(), adaptor.getInput().getType(),
-                             adaptor.getFilter().getType(), convWindow(adaptor));
+  auto type =
+      inferConvShape(loc, getOperationName(), adaptor.getInput().getType(),
+                     adaptor.getFilter().getType(), convWindow(adaptor));
   if (failed(type))
     return failure();
   types.push_back(*type);
@@ -240,14 +246,12 @@ LogicalResult Conv2DBackwardFilterOp::verify() {
 
 Grads Conv2DOp::buildGradient(OpBuilder &b, ValueRange g) {
   Location loc = getLoc();
-  return {b.create<Conv2DBackwardDataOp>(loc, getInput().getType(), g[0],
-                                         getFilter(), getStridesAttr(),
-                                         getPaddingAttr(), getDilationAttr(),
-                                         getGroupsAttr()),
-          b.create<Conv2DBackwardFilterOp>(loc, getFilter().getType(),
-                                           getInput(), g[0], getStridesAttr(),
-                                           getPaddingAttr(), getDilationAttr(),
-                                           getGroupsAttr())};
+  return {b.create<Conv2DBackwardDataOp>(
+              loc, getInput().getType(), g[0], getFilter(), getStridesAttr(),
+              getPaddingAttr(), getDilationAttr(), getGroupsAttr()),
+          b.create<Conv2DBackwardFilterOp>(
+              loc, getFilter().getType(), getInput(), g[0], getStridesAttr(),
+              getPaddingAttr(), getDilationAttr(), getGroupsAttr())};
 }
 
 Grads Conv2DBackwardDataOp::buildGradient(OpBuilder &b, ValueRange g) {
@@ -257,22 +261,20 @@ Grads Conv2DBackwardDataOp::buildGradient(OpBuilder &b, ValueRange g) {
   return {b.create<Conv2DOp>(loc, g[0], getFilter(), getStridesAttr(),
                              getPaddingAttr(), getDilationAttr(),
                              getGroupsAttr()),
-          b.create<Conv2DBackwardFilterOp>(loc, getFilter().getType(), g[0],
-                                           getGrad(), getStridesAttr(),
-                                           getPaddingAttr(), getDilationAttr(),
-                                           getGroupsAttr())};
+          b.create<Conv2DBackwardFilterOp>(
+              loc, getFilter().getType(), g[0], getGrad(), getStridesAttr(),
+              getPaddingAttr(), getDilationAttr(), getGroupsAttr())};
 }
 
 Grads Conv2DBackwardFilterOp::buildGradient(OpBuilder &b, ValueRange g) {
   // <dw, v> = <grad, conv(x, v)> = <x, backward_data(grad, v)>.
   Location loc = getLoc();
-  return {b.create<Conv2DBackwardDataOp>(loc, getInput().getType(), getGrad(),
-                                         g[0], getStridesAttr(),
-                                         getPaddingAttr(), getDilationAttr(),
-                                         getGroupsAttr()),
-          b.create<Conv2DOp>(loc, getInput(), g[0], getStridesAttr(),
-                             getPaddingAttr(), getDilationAttr(),
-                             getGroupsAttr())};
+  return {
+      b.create<Conv2DBackwardDataOp>(loc, getInput().getType(), getGrad(), g[0],
+                                     getStridesAttr(), getPaddingAttr(),
+                                     getDilationAttr(), getGroupsAttr()),
+      b.create<Conv2DOp>(loc, getInput(), g[0], getStridesAttr(),
+                         getPaddingAttr(), getDilationAttr(), getGroupsAttr())};
 }
 
 //===----------------------------------------------------------------------===//
@@ -295,7 +297,8 @@ LogicalResult MaxPool2DBackwardOp::inferReturnTypes(
     MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
     SmallVectorImpl<Type> &types) {
   Type input = adaptor.getInput().getType();
-  auto type = inferPoolShape(loc, getOperationName(), input, poolWindow(adaptor));
+  auto type =
+      inferPoolShape(loc, getOperationName(), input, poolWindow(adaptor));
   if (failed(type))
     return failure();
   if (failed(verifyGradType(

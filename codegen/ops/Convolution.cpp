@@ -1,4 +1,4 @@
-//===- Convolution.cpp - Lowerings: conv2d, its gradients, pooling ---*- C++ -*-===//
+//===- Convolution.cpp - conv2d, its gradients, pooling ------*- C++ -*-===//
 //
 // This file implements the Halide lowerings of the ops of ir/FmConvOps.td.
 // Halide dimensions are innermost first: an NCHW tensor is f(x, y, c, n).
@@ -65,10 +65,10 @@ namespace {
 /// The geometry of a convolution or pooling, from its attributes and the
 /// shapes of its input (NCHW), filter (OIHW) and output (NCHW).
 struct Geometry {
-  Expr n;                // batch extent
-  int64_t c, h, w;       // input
-  int64_t o, kh, kw;     // filters (pooling: o = c)
-  int64_t oh, ow;        // output
+  Expr n;            // batch extent
+  int64_t c, h, w;   // input
+  int64_t o, kh, kw; // filters (pooling: o = c)
+  int64_t oh, ow;    // output
   int64_t sh, sw, top, left, dh = 1, dw = 1, groups = 1;
   int64_t cg() const { return c / groups; }
   int64_t og() const { return o / groups; }
@@ -177,12 +177,14 @@ static Func defineConvolution(Operation *op, Lowering &ctx, Halide::Type type,
 
 static LogicalResult lowerConv2D(Operation *op, Lowering &ctx) {
   Tensor x = ctx.get(op->getOperand(0)), w = ctx.get(op->getOperand(1));
-  Geometry g = getGeometry(op, x, w.shape, Lowering::getShape(op->getResult(0)));
+  Geometry g =
+      getGeometry(op, x, w.shape, Lowering::getShape(op->getResult(0)));
   Func pad = padActivation(x, g, ctx.getName(op, "input"));
   ctx.addStage(pad, StageKind::ConvPack, {x.func},
                {x.shape[0], g.c, g.h + 2 * g.top, g.w + 2 * g.left});
   Func filter = packFilter(w, g, ctx.getName(op, "filter"));
-  ctx.addStage(filter, StageKind::ConvPack, {w.func}, {g.kh, g.kw, g.cg(), g.o});
+  ctx.addStage(filter, StageKind::ConvPack, {w.func},
+               {g.kh, g.kw, g.cg(), g.o});
 
   // acc(o, x, y, n) += pad(x*sw + kw*dw, y*sh + kh*dh, group(o)*C/G + c, n)
   //                    * filter(o, c, kw, kh)
@@ -192,9 +194,10 @@ static LogicalResult lowerConv2D(Operation *op, Lowering &ctx) {
   Halide::RDom r({{0, i32(g.cg())}, {0, i32(g.kw)}, {0, i32(g.kh)}},
                  ctx.getName(op, "r"));
   Var o("o"), ox("x"), oy("y"), n("n");
-  Expr channel = g.groups == 1 ? Expr(r.x) : (o / i32(g.og())) * i32(g.cg()) + r.x;
-  Expr term = pad(ox * i32(g.sw) + r.y * i32(g.dw), oy * i32(g.sh) + r.z * i32(g.dh),
-                  channel, n) *
+  Expr channel =
+      g.groups == 1 ? Expr(r.x) : (o / i32(g.og())) * i32(g.cg()) + r.x;
+  Expr term = pad(ox * i32(g.sw) + r.y * i32(g.dw),
+                  oy * i32(g.sh) + r.z * i32(g.dh), channel, n) *
               filter(o, r.x, r.y, r.z);
   defineConvolution(op, ctx, x.type, term, {o, ox, oy, n}, {pad, filter},
                     g.groups);
@@ -214,11 +217,11 @@ static LogicalResult lowerConv2DBackwardData(Operation *op, Lowering &ctx) {
   Expr inside = ox >= 0 && oy >= 0 && ox < i32(g.ow) && oy < i32(g.oh) &&
                 o >= 0 && o < i32(g.o);
   Func gradPack(ctx.getName(op, "grad"));
-  gradPack(ox, oy, o, n) = Halide::select(
-      inside,
-      grad.func(clampTo(ox, g.ow), clampTo(oy, g.oh), clampTo(o, g.o),
-                clampTo(n, g.n)),
-      Lowering::constant(grad.type, 0));
+  gradPack(ox, oy, o, n) =
+      Halide::select(inside,
+                     grad.func(clampTo(ox, g.ow), clampTo(oy, g.oh),
+                               clampTo(o, g.o), clampTo(n, g.n)),
+                     Lowering::constant(grad.type, 0));
   ctx.addStage(gradPack, StageKind::ConvPack, {grad.func},
                {grad.shape[0], g.o, g.oh, g.ow});
 
@@ -244,10 +247,9 @@ static LogicalResult lowerConv2DBackwardData(Operation *op, Lowering &ctx) {
                      ? Expr(r)
                      : ((col % i32(g.c)) / i32(g.cg())) * i32(g.og()) + r;
   Expr term = gradPack(ox, oy, channel, n) * filter(col, r);
-  Func columnsFunc =
-      defineConvolution(op, ctx, grad.type, term, {col, ox, oy, n},
-                        {gradPack, filter}, g.groups, "columns",
-                        {grad.shape[0], columns, g.oh, g.ow});
+  Func columnsFunc = defineConvolution(
+      op, ctx, grad.type, term, {col, ox, oy, n}, {gradPack, filter}, g.groups,
+      "columns", {grad.shape[0], columns, g.oh, g.ow});
 
   // dx gathers its taps from the columns (col2im): the input pixel
   // (x, y) is tap (kw, kh) of output pixel ((x + left - kw*dw) / sw, ...)
@@ -312,20 +314,21 @@ static LogicalResult lowerFilterByLanes(Operation *op, Lowering &ctx,
                                         const Geometry &g, Func pad) {
   Var lane("lane"), o("o"), kw("kw"), kh("kh"), c("c"), chunk("chunk");
   int64_t images = getFilterChunk(g.oh * g.ow), L = kFilterLanes;
-  Halide::RDom r({{0, i32((g.ow + L - 1) / L)}, {0, i32(g.oh)}, {0, i32(images)}},
-                 ctx.getName(op, "r"));
+  Halide::RDom r(
+      {{0, i32((g.ow + L - 1) / L)}, {0, i32(g.oh)}, {0, i32(images)}},
+      ctx.getName(op, "r"));
   Expr image = chunk * i32(images) + r.z, ox = r.x * i32(L) + lane;
   r.where(image < g.n);
-  Expr gv = Halide::select(
-      ox < i32(g.ow),
-      grad.func(clampLikely(ox, g.ow), r.y, clampTo(o, g.o), clampTo(image, g.n)),
-      Lowering::constant(grad.type, 0));
+  Expr gv = Halide::select(ox < i32(g.ow),
+                           grad.func(clampLikely(ox, g.ow), r.y,
+                                     clampTo(o, g.o), clampTo(image, g.n)),
+                           Lowering::constant(grad.type, 0));
   Expr channel = g.groups == 1 ? Expr(c) : (o / i32(g.og())) * i32(g.cg()) + c;
   Func acc(ctx.getName(op, "acc"));
   acc(lane, o, kw, kh, c, chunk) = Lowering::constant(x.type, 0);
   acc(lane, o, kw, kh, c, chunk) +=
-      gv * pad(ox * i32(g.sw) + kw * i32(g.dw), r.y * i32(g.sh) + kh * i32(g.dh),
-               channel, image);
+      gv * pad(ox * i32(g.sw) + kw * i32(g.dw),
+               r.y * i32(g.sh) + kh * i32(g.dh), channel, image);
   ctx.addStage(acc, StageKind::FilterAcc, {pad, grad.func},
                {-1, g.cg(), g.kh, g.kw, g.o, L})
       .groups = g.groups;
@@ -347,11 +350,11 @@ static LogicalResult lowerConv2DBackwardFilter(Operation *op, Lowering &ctx) {
   // The output gradient with channels innermost, zero past O.
   Var o("o"), ox("x"), oy("y"), n("n");
   Func gradT(ctx.getName(op, "grad"));
-  gradT(o, ox, oy, n) = Halide::select(
-      o < i32(g.o),
-      grad.func(clampTo(ox, g.ow), clampTo(oy, g.oh), clampTo(o, g.o),
-                clampTo(n, g.n)),
-      Lowering::constant(grad.type, 0));
+  gradT(o, ox, oy, n) =
+      Halide::select(o < i32(g.o),
+                     grad.func(clampTo(ox, g.ow), clampTo(oy, g.oh),
+                               clampTo(o, g.o), clampTo(n, g.n)),
+                     Lowering::constant(grad.type, 0));
   ctx.addStage(gradT, StageKind::ConvPack, {grad.func},
                {grad.shape[0], g.oh, g.ow, g.o});
 
@@ -377,9 +380,9 @@ static LogicalResult lowerConv2DBackwardFilter(Operation *op, Lowering &ctx) {
   Func acc(ctx.getName(op, "acc"));
   acc(o, kw, kh, c, chunk) = Lowering::constant(x.type, 0);
   acc(o, kw, kh, c, chunk) +=
-      gradT(o, px, py, image) *
-      pad(px * i32(g.sw) + kw * i32(g.dw), py * i32(g.sh) + kh * i32(g.dh),
-          channel, image);
+      gradT(o, px, py, image) * pad(px * i32(g.sw) + kw * i32(g.dw),
+                                    py * i32(g.sh) + kh * i32(g.dh), channel,
+                                    image);
   ctx.addStage(acc, StageKind::FilterAcc, {gradT, pad},
                {-1, g.cg(), g.kh, g.kw, g.o})
       .groups = g.groups;

@@ -1,4 +1,4 @@
-//===- ConvBench.cpp - Throughput of generated convolution kernels -*- C++ -*-===//
+//===- ConvBench.cpp - Throughput of convolution kernels -----*- C++ -*-===//
 //
 // This file implements ConvBench, which JIT-compiles the convolution
 // kernels of the Fashion-MNIST CNN (LANGUAGE.md §1: conv 1->32, 32->64,
@@ -28,8 +28,8 @@ struct Layer {
   const char *name;
   int64_t c, h, o; // input channels and size, filters (3x3, valid)
 };
-const Layer kLayers[] = {{"conv1", 1, 28, 32}, {"conv2", 32, 13, 64},
-                         {"conv3", 64, 5, 128}};
+const Layer kLayers[] = {
+    {"conv1", 1, 28, 32}, {"conv2", 32, 13, 64}, {"conv3", 64, 5, 128}};
 
 std::string t(std::vector<int64_t> shape) {
   std::string s = "tensor<";
@@ -57,43 +57,51 @@ std::vector<Kernel> kernels() {
     double flops = 2.0 * l.o * oh * oh * l.c * 9;
     std::string n = l.name;
     all.push_back({n + "_forward",
-                   "func.func private @k(%x: " + x + ", %w: " + w + ") -> " + y +
+                   "func.func private @k(%x: " + x + ", %w: " + w + ") -> " +
+                       y +
                        " attributes {fm.kernel} {\n  %r = fm.conv2d %x, %w " +
                        kAttrs + " : " + x + ", " + w + " -> " + y +
                        "\n  return %r : " + y + "\n}\n",
                    flops});
     all.push_back({n + "_forward_bias_relu",
-                   "func.func private @k(%x: " + x + ", %w: " + w + ", %b: " + b +
-                       ") -> " + y + " attributes {fm.kernel} {\n  %c = fm.conv2d %x, %w " +
+                   "func.func private @k(%x: " + x + ", %w: " + w +
+                       ", %b: " + b + ") -> " + y +
+                       " attributes {fm.kernel} {\n  %c = fm.conv2d %x, %w " +
                        kAttrs + " : " + x + ", " + w + " -> " + y +
                        "\n  %s = fm.add %c, %b : " + y + ", " + b + " -> " + y +
                        "\n  %r = fm.relu %s : " + y + " -> " + y +
                        "\n  return %r : " + y + "\n}\n",
                    flops});
     all.push_back({n + "_backward_data",
-                   "func.func private @k(%g: " + y + ", %w: " + w + ") -> " + x +
-                       " attributes {fm.kernel} {\n  %r = fm.conv2d_backward_data %g, %w " +
+                   "func.func private @k(%g: " + y + ", %w: " + w + ") -> " +
+                       x +
+                       " attributes {fm.kernel} {\n  %r = "
+                       "fm.conv2d_backward_data %g, %w " +
                        kAttrs + " : " + y + ", " + w + " -> " + x +
                        "\n  return %r : " + x + "\n}\n",
                    flops});
     all.push_back({n + "_backward_filter",
-                   "func.func private @k(%x: " + x + ", %g: " + y + ") -> " + w +
-                       " attributes {fm.kernel} {\n  %r = fm.conv2d_backward_filter %x, %g " +
+                   "func.func private @k(%x: " + x + ", %g: " + y + ") -> " +
+                       w +
+                       " attributes {fm.kernel} {\n  %r = "
+                       "fm.conv2d_backward_filter %x, %g " +
                        kAttrs + " : " + x + ", " + y + " -> " + w +
                        "\n  return %r : " + w + "\n}\n",
                    flops});
     std::string p = t({-1, l.o, oh / 2, oh / 2});
     all.push_back({n + "_maxpool",
                    "func.func private @k(%x: " + y + ") -> " + p +
-                       " attributes {fm.kernel} {\n  %r = fm.maxpool2d %x " + kPool +
-                       " : " + y + " -> " + p + "\n  return %r : " + p + "\n}\n",
+                       " attributes {fm.kernel} {\n  %r = fm.maxpool2d %x " +
+                       kPool + " : " + y + " -> " + p + "\n  return %r : " + p +
+                       "\n}\n",
                    0});
-    all.push_back({n + "_maxpool_backward",
-                   "func.func private @k(%x: " + y + ", %g: " + p + ") -> " + y +
-                       " attributes {fm.kernel} {\n  %r = fm.maxpool2d_backward %x, %g " +
-                       kPool + " : " + y + ", " + p + " -> " + y +
-                       "\n  return %r : " + y + "\n}\n",
-                   0});
+    all.push_back(
+        {n + "_maxpool_backward",
+         "func.func private @k(%x: " + y + ", %g: " + p + ") -> " + y +
+             " attributes {fm.kernel} {\n  %r = fm.maxpool2d_backward %x, %g " +
+             kPool + " : " + y + ", " + p + " -> " + y +
+             "\n  return %r : " + y + "\n}\n",
+         0});
   }
   return all;
 }
@@ -160,8 +168,9 @@ int main(int argc, char **argv) {
     }
     std::sort(seconds.begin(), seconds.end());
     double median = seconds[seconds.size() / 2], flops = k.flops * batch;
-    std::printf("%-26s batch %3d threads %d: %8.1f us (best %8.1f)", k.name.c_str(),
-                batch, threads, median * 1e6, seconds.front() * 1e6);
+    std::printf("%-26s batch %3d threads %d: %8.1f us (best %8.1f)",
+                k.name.c_str(), batch, threads, median * 1e6,
+                seconds.front() * 1e6);
     if (flops > 0)
       std::printf("  %6.1f GFLOP/s (best %6.1f)", flops / median * 1e-9,
                   flops / seconds.front() * 1e-9);

@@ -115,7 +115,8 @@ Host convRef(const Host &x, const Host &w, const Geom &g) {
               [&](int64_t n, int64_t o, int64_t oy, int64_t ox, int64_t ci,
                   int64_t c, int64_t i, int64_t j, int64_t iy, int64_t ix) {
                 y[at4(y.shape, n, o, oy, ox)] +=
-                    x[at4(x.shape, n, ci, iy, ix)] * w[at4(w.shape, o, c, i, j)];
+                    x[at4(x.shape, n, ci, iy, ix)] *
+                    w[at4(w.shape, o, c, i, j)];
               });
   return y;
 }
@@ -127,8 +128,8 @@ Host backwardDataRef(const Host &gy, const Host &w, std::vector<int64_t> xs,
   forEachTerm(xs, w.shape, g,
               [&](int64_t n, int64_t o, int64_t oy, int64_t ox, int64_t ci,
                   int64_t c, int64_t i, int64_t j, int64_t iy, int64_t ix) {
-                dx[at4(xs, n, ci, iy, ix)] +=
-                    gy[at4(gy.shape, n, o, oy, ox)] * w[at4(w.shape, o, c, i, j)];
+                dx[at4(xs, n, ci, iy, ix)] += gy[at4(gy.shape, n, o, oy, ox)] *
+                                              w[at4(w.shape, o, c, i, j)];
               });
   return dx;
 }
@@ -139,8 +140,8 @@ Host backwardFilterRef(const Host &x, const Host &gy,
   forEachTerm(x.shape, ws, g,
               [&](int64_t n, int64_t o, int64_t oy, int64_t ox, int64_t ci,
                   int64_t c, int64_t i, int64_t j, int64_t iy, int64_t ix) {
-                dw[at4(ws, o, c, i, j)] +=
-                    gy[at4(gy.shape, n, o, oy, ox)] * x[at4(x.shape, n, ci, iy, ix)];
+                dw[at4(ws, o, c, i, j)] += gy[at4(gy.shape, n, o, oy, ox)] *
+                                           x[at4(x.shape, n, ci, iy, ix)];
               });
   return dw;
 }
@@ -235,14 +236,16 @@ void checkConv(const std::vector<int64_t> &xs, const std::vector<int64_t> &ws,
   std::string attrs = convAttrs(g);
   {
     SCOPED_TRACE("conv2d");
-    std::string src = kernel("%x: " + type(xs) + ", %w: " + type(ws), type(ys),
-                             "  %r = fm.conv2d %x, %w " + attrs + " : " +
-                                 type(xs) + ", " + type(ws) + " -> " + type(ys));
-    checkKernel(src, {uniform(xs), uniform(ws)},
-                [&](const std::vector<Host> &a) {
-                  return std::vector<Host>{convRef(a[0], a[1], g)};
-                },
-                options());
+    std::string src =
+        kernel("%x: " + type(xs) + ", %w: " + type(ws), type(ys),
+               "  %r = fm.conv2d %x, %w " + attrs + " : " + type(xs) + ", " +
+                   type(ws) + " -> " + type(ys));
+    checkKernel(
+        src, {uniform(xs), uniform(ws)},
+        [&](const std::vector<Host> &a) {
+          return std::vector<Host>{convRef(a[0], a[1], g)};
+        },
+        options());
   }
   {
     SCOPED_TRACE("conv2d_backward_data");
@@ -250,11 +253,12 @@ void checkConv(const std::vector<int64_t> &xs, const std::vector<int64_t> &ws,
         kernel("%g: " + type(ys) + ", %w: " + type(ws), type(xs),
                "  %r = fm.conv2d_backward_data %g, %w " + attrs + " : " +
                    type(ys) + ", " + type(ws) + " -> " + type(xs));
-    checkKernel(src, {uniform(ys), uniform(ws)},
-                [&](const std::vector<Host> &a) {
-                  return std::vector<Host>{backwardDataRef(a[0], a[1], xs, g)};
-                },
-                options());
+    checkKernel(
+        src, {uniform(ys), uniform(ws)},
+        [&](const std::vector<Host> &a) {
+          return std::vector<Host>{backwardDataRef(a[0], a[1], xs, g)};
+        },
+        options());
   }
   {
     SCOPED_TRACE("conv2d_backward_filter");
@@ -264,11 +268,12 @@ void checkConv(const std::vector<int64_t> &xs, const std::vector<int64_t> &ws,
                    type(xs) + ", " + type(ys) + " -> " + type(ws));
     CheckOptions o = options();
     o.rtol32 = o.atol32 = 1e-3; // sums over the batch: ~65 * 700 terms
-    checkKernel(src, {uniform(xs), uniform(ys)},
-                [&](const std::vector<Host> &a) {
-                  return std::vector<Host>{backwardFilterRef(a[0], a[1], ws, g)};
-                },
-                o);
+    checkKernel(
+        src, {uniform(xs), uniform(ys)},
+        [&](const std::vector<Host> &a) {
+          return std::vector<Host>{backwardFilterRef(a[0], a[1], ws, g)};
+        },
+        o);
   }
 }
 
@@ -281,39 +286,43 @@ void checkPool(const std::vector<int64_t> &xs, const Geom &g,
   std::string attrs = poolAttrs(g);
   std::string xt = type(xs), yt = type(ys);
   ArgGen ties = ints(xs, 3);
-  checkKernel(kernel("%x: " + xt, yt,
-                     "  %r = fm.maxpool2d %x " + attrs + " : " + xt + " -> " + yt),
-              {ties},
-              [&](const std::vector<Host> &a) {
-                return std::vector<Host>{maxpoolRef(a[0], g)};
-              },
-              options());
+  checkKernel(
+      kernel("%x: " + xt, yt,
+             "  %r = fm.maxpool2d %x " + attrs + " : " + xt + " -> " + yt),
+      {ties},
+      [&](const std::vector<Host> &a) {
+        return std::vector<Host>{maxpoolRef(a[0], g)};
+      },
+      options());
   for (const ArgGen &xgen : {ties, uniform(xs)}) {
     SCOPED_TRACE("maxpool2d_backward");
-    checkKernel(kernel("%x: " + xt + ", %g: " + yt, xt,
-                       "  %r = fm.maxpool2d_backward %x, %g " + attrs + " : " +
-                           xt + ", " + yt + " -> " + xt),
-                {xgen, uniform(ys)},
-                [&](const std::vector<Host> &a) {
-                  return std::vector<Host>{maxpoolBackwardRef(a[0], a[1], g)};
-                },
-                options());
+    checkKernel(
+        kernel("%x: " + xt + ", %g: " + yt, xt,
+               "  %r = fm.maxpool2d_backward %x, %g " + attrs + " : " + xt +
+                   ", " + yt + " -> " + xt),
+        {xgen, uniform(ys)},
+        [&](const std::vector<Host> &a) {
+          return std::vector<Host>{maxpoolBackwardRef(a[0], a[1], g)};
+        },
+        options());
   }
-  checkKernel(kernel("%x: " + xt, yt,
-                     "  %r = fm.avgpool2d %x " + attrs + " : " + xt + " -> " + yt),
-              {uniform(xs)},
-              [&](const std::vector<Host> &a) {
-                return std::vector<Host>{avgpoolRef(a[0], g)};
-              },
-              options());
-  checkKernel(kernel("%g: " + yt, xt,
-                     "  %r = fm.avgpool2d_backward %g " + attrs + " : " + yt +
-                         " -> " + xt),
-              {uniform(ys)},
-              [&](const std::vector<Host> &a) {
-                return std::vector<Host>{avgpoolBackwardRef(a[0], xs, g)};
-              },
-              options());
+  checkKernel(
+      kernel("%x: " + xt, yt,
+             "  %r = fm.avgpool2d %x " + attrs + " : " + xt + " -> " + yt),
+      {uniform(xs)},
+      [&](const std::vector<Host> &a) {
+        return std::vector<Host>{avgpoolRef(a[0], g)};
+      },
+      options());
+  checkKernel(
+      kernel("%g: " + yt, xt,
+             "  %r = fm.avgpool2d_backward %g " + attrs + " : " + yt + " -> " +
+                 xt),
+      {uniform(ys)},
+      [&](const std::vector<Host> &a) {
+        return std::vector<Host>{avgpoolBackwardRef(a[0], xs, g)};
+      },
+      options());
 }
 
 } // namespace
@@ -528,7 +537,8 @@ INSTANTIATE_TEST_SUITE_P(Kernels, ConvScheduleTest,
 TEST(ConvScheduleTargets, Avx512Compiles) {
   auto parsed = parseModule(kFused);
   ASSERT_TRUE(parsed);
-  Halide::Target avx512("x86-64-linux-avx-avx2-avx512-avx512_skylake-f16c-fma-sse41");
+  Halide::Target avx512(
+      "x86-64-linux-avx-avx2-avx512-avx512_skylake-f16c-fma-sse41");
   std::string file = ::testing::TempDir() + "conv_avx512.s";
   for (const char *name :
        {"conv_bias_relu", "first_layer", "pool_then_conv", "backward",

@@ -31,8 +31,9 @@ std::string list(std::initializer_list<int64_t> v) {
 std::string conv(std::initializer_list<int64_t> strides,
                  std::initializer_list<int64_t> padding,
                  std::initializer_list<int64_t> dilation, int64_t groups) {
-  return "{strides = array<i64: " + list(strides) + ">, padding = array<i64: " +
-         list(padding) + ">, dilation = array<i64: " + list(dilation) +
+  return "{strides = array<i64: " + list(strides) +
+         ">, padding = array<i64: " + list(padding) +
+         ">, dilation = array<i64: " + list(dilation) +
          ">, groups = " + std::to_string(groups) + " : i64}";
 }
 
@@ -40,8 +41,9 @@ std::string conv(std::initializer_list<int64_t> strides,
 std::string pool(std::initializer_list<int64_t> kernel,
                  std::initializer_list<int64_t> strides,
                  std::initializer_list<int64_t> padding) {
-  return "{kernel = array<i64: " + list(kernel) + ">, strides = array<i64: " +
-         list(strides) + ">, padding = array<i64: " + list(padding) + ">}";
+  return "{kernel = array<i64: " + list(kernel) +
+         ">, strides = array<i64: " + list(strides) +
+         ">, padding = array<i64: " + list(padding) + ">}";
 }
 
 /// `tensor<AxBx...xf64>`; -1 is `?`.
@@ -64,9 +66,9 @@ std::string spreadConstant(const std::string &name,
   std::string values;
   for (int64_t k = 0; k < n; ++k)
     values += (k ? ", " : "") + std::to_string(spacing * ((37 * k + 11) % n));
-  return "%" + name + "_flat = fm.constant dense<[" + values + "]> : " +
-         t({n}) + "\n%" + name + " = fm.reshape %" + name + "_flat : " + t({n}) +
-         " -> " + t(shape) + "\n";
+  return "%" + name + "_flat = fm.constant dense<[" + values +
+         "]> : " + t({n}) + "\n%" + name + " = fm.reshape %" + name +
+         "_flat : " + t({n}) + " -> " + t(shape) + "\n";
 }
 
 GradCase convCase(const std::string &name, std::initializer_list<int64_t> xs,
@@ -112,26 +114,28 @@ std::vector<GradCase> cases() {
   all.push_back(convCase("conv_stride3_uncovered", {1, 2, 8, 8}, {2, 2, 2, 3},
                          {1, 2, 3, 3}, conv({3, 2}, {0, 0, 0, 0}, {1, 1}, 1)));
 
-  //===--- conv2d with the batch N -----------------------------------------===//
+  //===--- conv2d with the batch N
+  //-----------------------------------------===//
   all.push_back({"conv_batch",
                  {{"w", t({4, 3, 3, 3})}},
                  {{"x", t({-1, 3, 6, 6})}},
-                 "%y = fm.conv2d %x, %w " + conv({1, 2}, {1, 1, 1, 0}, {1, 1}, 1) +
-                     " : " + t({-1, 3, 6, 6}) + ", " + t({4, 3, 3, 3}) + " -> " +
+                 "%y = fm.conv2d %x, %w " +
+                     conv({1, 2}, {1, 1, 1, 0}, {1, 1}, 1) + " : " +
+                     t({-1, 3, 6, 6}) + ", " + t({4, 3, 3, 3}) + " -> " +
                      t({-1, 4, 6, 3}),
                  t({-1, 4, 6, 3})});
   // Two layers: w1's gradient flows through conv2d_backward_data of the
   // second (grouped, strided) layer.
-  all.push_back({"conv_chain_batch",
-                 {{"w1", t({4, 2, 3, 3})}, {"w2", t({6, 2, 2, 2})}},
-                 {{"x", t({-1, 2, 7, 7})}},
-                 "%h = fm.conv2d %x, %w1 " + conv({1, 1}, {1, 1, 1, 1}, {1, 1}, 1) +
-                     " : " + t({-1, 2, 7, 7}) + ", " + t({4, 2, 3, 3}) + " -> " +
-                     t({-1, 4, 7, 7}) + "\n%y = fm.conv2d %h, %w2 " +
-                     conv({2, 2}, {0, 0, 1, 1}, {1, 1}, 2) + " : " +
-                     t({-1, 4, 7, 7}) + ", " + t({6, 2, 2, 2}) + " -> " +
-                     t({-1, 6, 4, 4}),
-                 t({-1, 6, 4, 4})});
+  all.push_back(
+      {"conv_chain_batch",
+       {{"w1", t({4, 2, 3, 3})}, {"w2", t({6, 2, 2, 2})}},
+       {{"x", t({-1, 2, 7, 7})}},
+       "%h = fm.conv2d %x, %w1 " + conv({1, 1}, {1, 1, 1, 1}, {1, 1}, 1) +
+           " : " + t({-1, 2, 7, 7}) + ", " + t({4, 2, 3, 3}) + " -> " +
+           t({-1, 4, 7, 7}) + "\n%y = fm.conv2d %h, %w2 " +
+           conv({2, 2}, {0, 0, 1, 1}, {1, 1}, 2) + " : " + t({-1, 4, 7, 7}) +
+           ", " + t({6, 2, 2, 2}) + " -> " + t({-1, 6, 4, 4}),
+       t({-1, 6, 4, 4})});
 
   //===--- the gradient ops' own VJPs (second derivatives) ----------------===//
   std::string a2 = conv({2, 1}, {1, 0, 0, 1}, {1, 2}, 1);
@@ -171,16 +175,18 @@ std::vector<GradCase> cases() {
                      t({4, 1, 2, 2}),
                  t({4, 1, 2, 2})});
 
-  //===--- max pooling -----------------------------------------------------===//
+  //===--- max pooling
+  //-----------------------------------------------------===//
   auto maxpool = [&](const std::string &name, std::initializer_list<int64_t> xs,
-                     std::initializer_list<int64_t> ys, const std::string &attrs) {
+                     std::initializer_list<int64_t> ys,
+                     const std::string &attrs) {
     return GradCase{name,
                     {{"p", t(xs)}},
                     {},
-                    spreadConstant("c", xs, 2.5) + "%x = fm.add %p, %c : " +
-                        t(xs) + ", " + t(xs) + " -> " + t(xs) +
-                        "\n%y = fm.maxpool2d %x " + attrs + " : " + t(xs) +
-                        " -> " + t(ys),
+                    spreadConstant("c", xs, 2.5) +
+                        "%x = fm.add %p, %c : " + t(xs) + ", " + t(xs) +
+                        " -> " + t(xs) + "\n%y = fm.maxpool2d %x " + attrs +
+                        " : " + t(xs) + " -> " + t(ys),
                     t(ys)};
   };
   all.push_back(maxpool("maxpool_2x2", {2, 3, 6, 6}, {2, 3, 3, 3},
@@ -204,7 +210,8 @@ std::vector<GradCase> cases() {
            " -> " + t({-1, 3, 4, 3}),
        t({-1, 3, 4, 3})});
 
-  //===--- average pooling -------------------------------------------------===//
+  //===--- average pooling
+  //-------------------------------------------------===//
   all.push_back({"avgpool_3x3_stride2_padding",
                  {{"x", t({2, 3, 7, 6})}},
                  {},
@@ -228,20 +235,21 @@ std::vector<GradCase> cases() {
                      t({2, 3, 4, 3}) + " -> " + t({2, 3, 7, 6}),
                  t({2, 3, 7, 6})});
 
-  //===--- a small CNN with the batch ---------------------------------------===//
+  //===--- a small CNN with the batch
+  //---------------------------------------===//
   // conv -> + C (|conv| <= 9: spacing 20) -> maxpool -> flatten -> dense.
   all.push_back(
       {"cnn_batch",
        {{"w1", t({4, 1, 3, 3})}, {"w2", t({16, 3})}},
        {{"x", t({-1, 1, 6, 6})}},
-       "%h = fm.conv2d %x, %w1 " + conv({1, 1}, {0, 0, 0, 0}, {1, 1}, 1) + " : " +
-           t({-1, 1, 6, 6}) + ", " + t({4, 1, 3, 3}) + " -> " +
+       "%h = fm.conv2d %x, %w1 " + conv({1, 1}, {0, 0, 0, 0}, {1, 1}, 1) +
+           " : " + t({-1, 1, 6, 6}) + ", " + t({4, 1, 3, 3}) + " -> " +
            t({-1, 4, 4, 4}) + "\n" + spreadConstant("c", {4, 4, 4}, 20.0) +
            "%z = fm.add %h, %c : " + t({-1, 4, 4, 4}) + ", " + t({4, 4, 4}) +
            " -> " + t({-1, 4, 4, 4}) + "\n%p = fm.maxpool2d %z " +
            pool({2, 2}, {2, 2}, {0, 0, 0, 0}) + " : " + t({-1, 4, 4, 4}) +
-           " -> " + t({-1, 4, 2, 2}) + "\n%f = fm.reshape %p : " +
-           t({-1, 4, 2, 2}) + " -> " + t({-1, 16}) +
+           " -> " + t({-1, 4, 2, 2}) +
+           "\n%f = fm.reshape %p : " + t({-1, 4, 2, 2}) + " -> " + t({-1, 16}) +
            "\n%y = fm.matmul %f, %w2 : " + t({-1, 16}) + ", " + t({16, 3}) +
            " -> " + t({-1, 3}),
        t({-1, 3})});
