@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/Trainer.h"
+#include "runtime/TrainerSupport.h"
 
 #include "runtime/Checkpoint.h"
 #include "runtime/Error.h"
@@ -24,6 +25,7 @@
 #include <limits>
 
 using namespace fm;
+using namespace fm::trainer_detail;
 
 //===----------------------------------------------------------------------===//
 // Metrics
@@ -269,76 +271,6 @@ void Trainer::log(const std::string &jsonLine) {
 }
 
 namespace {
-
-const std::string *findMetadata(const Metadata &m, const char *key) {
-  for (const auto &kv : m)
-    if (kv.first == key)
-      return &kv.second;
-  return nullptr;
-}
-
-std::optional<int64_t> getMetadataInt(const Metadata &m, const char *key) {
-  const std::string *v = findMetadata(m, key);
-  if (!v)
-    return std::nullopt;
-  char *end = nullptr;
-  errno = 0;
-  long long x = std::strtoll(v->c_str(), &end, 10);
-  if (v->empty() || *end != '\0' || errno || x < 0)
-    return std::nullopt;
-  return x;
-}
-
-int64_t parseMetadataInt(const Metadata &m, const char *key,
-                         const std::string &path) {
-  if (std::optional<int64_t> v = getMetadataInt(m, key))
-    return *v;
-  throw Error("checkpoint '" + path + "' has no valid '" + key +
-                  "' metadata; cannot resume from it",
-              FM_STATUS_DATA_LOSS);
-}
-
-std::optional<double> getMetadataDouble(const Metadata &m, const char *key) {
-  const std::string *v = findMetadata(m, key);
-  if (!v)
-    return std::nullopt;
-  char *end = nullptr;
-  double x = std::strtod(v->c_str(), &end);
-  if (v->empty() || *end != '\0')
-    return std::nullopt;
-  return x;
-}
-
-/// The params, state and step count of a model, to put back later (the
-/// best epoch, for early stopping). Plain copies: no file round trip.
-struct Snapshot {
-  std::vector<std::vector<uint8_t>> tensors;
-  int64_t step = 0;
-  bool valid = false;
-
-  void take(const Model &model) {
-    tensors.assign(model.getNumTensors(), {});
-    for (int id = 0; id < model.getNumTensors(); ++id) {
-      TensorKind k = model.getTensorDesc(id).kind;
-      if (k != TensorKind::Param && k != TensorKind::State)
-        continue;
-      model.checkHostReadable(id);
-      const uint8_t *p = static_cast<const uint8_t *>(model.getData(id));
-      tensors[id].assign(p, p + model.getByteSize(id, 1));
-    }
-    step = model.getStepCount();
-    valid = true;
-  }
-  void restore(Model &model) const {
-    for (int id = 0; id < model.getNumTensors(); ++id) {
-      if (tensors[id].empty())
-        continue;
-      std::memcpy(model.getData(id), tensors[id].data(), tensors[id].size());
-      model.markHostWritten(id);
-    }
-    model.setStepCount(step);
-  }
-};
 
 /// What the overfitting flag looks at, carried across epochs (and in
 /// checkpoints, so a resumed run flags the same epochs).
