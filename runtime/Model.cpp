@@ -1,8 +1,9 @@
 //===- Model.cpp - Executes a model descriptor ------------------*- C++ -*-===//
 //
-// This file implements fm::Model: allocation, halide_buffer_t set-up,
-// deterministic initialisation and step execution. A step's kernel
-// argument lists are built once (prepareSteps) and point at the model's
+// This file implements fm::Model: allocation (temps in one arena laid out
+// by planMemory), halide_buffer_t set-up, deterministic initialisation and
+// step execution. A step's kernel argument lists are built once
+// (prepareSteps) and point at the model's
 // halide_buffer_t structs and step scalars, so running a step only updates
 // batch extents and calls kernels.
 //
@@ -96,6 +97,7 @@ Model::Model(const fm_model_desc_t *library, const Options &options)
   if (library->set_error_handler)
     library->set_error_handler(captureHalideError);
   setNumThreads(options.numThreads);
+  planTemps = options.planMemory;
 
   tensors.resize(desc.tensors.size());
   for (size_t i = 0; i < tensors.size(); ++i) {
@@ -105,7 +107,7 @@ Model::Model(const fm_model_desc_t *library, const Options &options)
     tensor.buffer.type = getHalideType(t.dtype);
     tensor.buffer.dimensions = static_cast<int32_t>(t.shape.size());
     tensor.buffer.dim = tensor.dims.empty() ? nullptr : tensor.dims.data();
-    if (!t.isBatched())
+    if (!t.isBatched() && t.kind != TensorKind::Temp)
       allocate(static_cast<int>(i), 1, false);
   }
   reserveBatch(std::max<int64_t>(1, options.maxBatch > 0 ? options.maxBatch
@@ -115,13 +117,14 @@ Model::Model(const fm_model_desc_t *library, const Options &options)
 }
 
 Model::~Model() {
-  for (Tensor &t : tensors)
-    std::free(t.data);
+  for (size_t i = 0; i < tensors.size(); ++i)
+    if (desc.tensors[i].kind != TensorKind::Temp)
+      std::free(tensors[i].data);
+  std::free(arena);
 }
 
-void Model::allocate(int id, int64_t batch, bool keepContents) {
-  const TensorDesc &t = desc.tensors[id];
-  // Halide extents and strides are int32; check them at the largest batch.
+/// Halide extents and strides are int32; checks them at the largest batch.
+static void checkAddressable(const TensorDesc &t, int64_t batch) {
   int64_t stride = 1;
   for (size_t a = t.shape.size(); a-- > 0;) {
     stride *= t.shape[a] < 0 ? batch : t.shape[a];
@@ -130,6 +133,11 @@ void Model::allocate(int id, int64_t batch, bool keepContents) {
                       " has more elements than a Halide buffer can address",
                   FM_STATUS_OUT_OF_RANGE);
   }
+}
+
+void Model::allocate(int id, int64_t batch, bool keepContents) {
+  const TensorDesc &t = desc.tensors[id];
+  checkAddressable(t, batch);
   size_t bytes =
       static_cast<size_t>(t.getElementCount(batch)) * getDTypeSize(t.dtype);
   size_t rounded = (bytes + 63) / 64 * 64;
@@ -149,6 +157,33 @@ void Model::allocate(int id, int64_t batch, bool keepContents) {
   tensor.buffer.host = static_cast<uint8_t *>(data);
 }
 
+/// Lays the temps out for `batch` samples and points them into a new arena.
+/// Temps are scratch (their contents end with their step), so nothing is
+/// copied from the old arena.
+void Model::allocateArena(int64_t batch) {
+  for (size_t i = 0; i < tensors.size(); ++i)
+    if (desc.tensors[i].kind == TensorKind::Temp)
+      checkAddressable(desc.tensors[i], batch);
+  MemoryPlan next = planMemory(desc, batch, planTemps);
+  size_t bytes = std::max(next.arenaBytes, kPlanAlignment);
+  void *data = std::aligned_alloc(kPlanAlignment, bytes);
+  if (!data)
+    throw Error("out of memory allocating the " + std::to_string(bytes) +
+                    "-byte arena of the temps of model '" + desc.model + "'",
+                FM_STATUS_RESOURCE_EXHAUSTED);
+  // Zero so that nothing depends on what the allocator returned.
+  std::memset(data, 0, bytes);
+  std::free(arena);
+  arena = data;
+  plan = std::move(next);
+  for (const PlannedTensor &p : plan.tensors) {
+    Tensor &tensor = tensors[p.id];
+    tensor.data = static_cast<uint8_t *>(arena) + p.offset;
+    tensor.capacityBytes = p.bytes;
+    tensor.buffer.host = static_cast<uint8_t *>(tensor.data);
+  }
+}
+
 void Model::reserveBatch(int64_t batch) {
   if (batch <= capacity)
     return;
@@ -156,8 +191,9 @@ void Model::reserveBatch(int64_t batch) {
     throw Error("batch " + std::to_string(batch) + " is too large",
                 FM_STATUS_OUT_OF_RANGE);
   for (size_t i = 0; i < tensors.size(); ++i)
-    if (desc.tensors[i].isBatched())
+    if (desc.tensors[i].isBatched() && desc.tensors[i].kind != TensorKind::Temp)
       allocate(static_cast<int>(i), batch, true);
+  allocateArena(batch);
   capacity = batch;
   currentBatch = -1;
   setBatch(1);

@@ -4,15 +4,17 @@
 // runs its steps. It allocates every tensor once (64-byte aligned, batched
 // tensors for the largest batch asked for so far), describes each as a
 // halide_buffer_t exactly as docs/descriptor.md says, initialises params
-// and state from a seed, and calls the kernels of a step in order. A
-// smaller batch reuses the same memory with smaller extents; no memory is
-// allocated while a step runs.
+// and state from a seed, and calls the kernels of a step in order. Temps
+// live in one arena laid out by planMemory (MemoryPlan.h), so temps never
+// live at once share bytes. A smaller batch reuses the same memory with
+// smaller extents; no memory is allocated while a step runs.
 //
 //===----------------------------------------------------------------------===//
 #ifndef FM_RUNTIME_MODEL_H
 #define FM_RUNTIME_MODEL_H
 
 #include "runtime/Descriptor.h"
+#include "runtime/MemoryPlan.h"
 #include "runtime/fm_model_desc.h"
 
 #include <HalideRuntime.h>
@@ -34,6 +36,11 @@ public:
     int numThreads = 0;
     /// Initialisation seed; unset means the descriptor's train.seed.
     std::optional<uint64_t> seed;
+    /// Let temps share arena bytes when their lives do not overlap; off
+    /// gives every temp its own bytes (the reference for tests). Either
+    /// way a temp's contents are only defined from the call that writes it
+    /// to the end of its step (results: until the next step).
+    bool planMemory = true;
   };
 
   /// Parses and validates the descriptor of `desc` (which must outlive the
@@ -59,6 +66,8 @@ public:
   /// contents. Called before a step, never inside one.
   void reserveBatch(int64_t batch);
   int64_t getBatchCapacity() const { return capacity; }
+  /// The layout of the temps in the arena, for the batch capacity.
+  const MemoryPlan &getMemoryPlan() const { return plan; }
 
   //===--------------------------------------------------------------------===//
   // Tensors
@@ -120,6 +129,7 @@ private:
   };
 
   void allocate(int id, int64_t batch, bool keepContents);
+  void allocateArena(int64_t batch);
   void setBatch(int64_t batch);
   void prepareSteps();
   void initializeTensor(int id, class Rng &rng);
@@ -127,6 +137,10 @@ private:
   const fm_model_desc_t *library;
   Descriptor desc;
   std::vector<Tensor> tensors;
+  // Every temp's bytes: tensors[id].data points into it.
+  void *arena = nullptr;
+  MemoryPlan plan;
+  bool planTemps = true;
   std::vector<PreparedCall> prepared[3];
   std::vector<std::pair<std::string, double>> results;
   std::vector<std::pair<std::string, int>> resultIds[3];

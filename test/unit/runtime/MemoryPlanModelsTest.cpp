@@ -1,0 +1,137 @@
+//===- MemoryPlanModelsTest.cpp - Plans of compiled models ------*- C++ -*-===//
+//
+// Compiles examples/mlp.fm and examples/fashion_cnn.fm with fmc (cached in
+// the build folder, as fmrun caches them) and checks the memory plans of
+// their real descriptors pair by pair, that sharing saves memory, and that
+// training the CNN with shared temps gives the same bits as with a buffer
+// per temp. A separate executable from RuntimeTests, which must not need
+// the compiler.
+//
+//===----------------------------------------------------------------------===//
+#include "MemoryPlanCheck.h"
+
+#include "runtime/Model.h"
+#include "tools/fmrun/ModelLoader.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <map>
+
+using namespace fm;
+using namespace fm::test;
+
+/// The library of examples/NAME, compiled once per test binary.
+static const fm_model_desc_t *getExample(const std::string &name) {
+  static std::map<std::string, const fm_model_desc_t *> loaded;
+  if (const fm_model_desc_t *d = loaded[name])
+    return d;
+  ::setenv("XDG_CACHE_HOME", FM_TEST_CACHE_DIR, 1);
+  CompileOptions options;
+  options.fmc = FMC_PATH;
+  options.verbose = false;
+  std::string path = resolveModelLibrary(
+      std::string(FM_SOURCE_DIR_FOR_TESTS "/examples/") + name, options);
+  return loaded[name] = loadModelLibrary(path);
+}
+
+static Descriptor getDescriptor(const std::string &name) {
+  const fm_model_desc_t *lib = getExample(name);
+  return parseDescriptor(lib->json, lib->num_kernels);
+}
+
+static void checkPlans(const std::string &name) {
+  Descriptor d = getDescriptor(name);
+  for (int64_t batch : {1, 7, 64, 256}) {
+    SCOPED_TRACE(name + " at batch " + std::to_string(batch));
+    MemoryPlan plan = planMemory(d, batch);
+    EXPECT_EQ(checkPlanAgainstDescriptor(d, plan), "");
+    EXPECT_LT(plan.arenaBytes, plan.unplannedBytes);
+    MemoryPlan own = planMemory(d, batch, /*reuse=*/false);
+    EXPECT_EQ(checkPlanAgainstDescriptor(d, own), "");
+    EXPECT_EQ(own.arenaBytes, plan.unplannedBytes);
+    if (batch == 64)
+      std::printf("%s at batch 64: arena %zu bytes, temps %zu bytes (%.1f%%)\n",
+                  name.c_str(), plan.arenaBytes, plan.unplannedBytes,
+                  100.0 * plan.arenaBytes / plan.unplannedBytes);
+  }
+}
+
+TEST(MemoryPlanModelsTest, MlpPlansKeepLiveTempsApart) { checkPlans("mlp.fm"); }
+
+TEST(MemoryPlanModelsTest, CnnPlansKeepLiveTempsApart) {
+  checkPlans("fashion_cnn.fm");
+  // The CNN's activations dominate its temps: the arena must be well under
+  // their sum (about a quarter of it when this was written).
+  Descriptor d = getDescriptor("fashion_cnn.fm");
+  MemoryPlan plan = planMemory(d, 64);
+  EXPECT_LT(plan.arenaBytes * 2, plan.unplannedBytes);
+}
+
+/// Trains, evaluates and predicts with a compiled model on fixed
+/// pseudo-random data at growing and shrinking batches; returns the
+/// results, outputs and every param and state byte.
+static std::vector<uint8_t> runModel(const std::string &name, bool planMemory) {
+  Model::Options options;
+  options.maxBatch = 16; // grows below: the arena is re-planned
+  options.planMemory = planMemory;
+  options.numThreads = 2;
+  Model m(getExample(name), options);
+  const Descriptor &d = m.getDescriptor();
+  int x = d.getTensorsOfKind(TensorKind::Input).front();
+  int y = d.getTensorsOfKind(TensorKind::Label).front();
+  std::vector<uint8_t> out;
+  auto append = [&](const void *p, size_t n) {
+    const uint8_t *b = static_cast<const uint8_t *>(p);
+    out.insert(out.end(), b, b + n);
+  };
+  uint32_t state = 11;
+  auto next = [&] { return state = state * 1664525u + 1013904223u; };
+  for (int64_t batch : {16, 40, 9, 40}) {
+    std::vector<float> xs(m.getByteSize(x, batch) / 4);
+    std::vector<int32_t> ys(batch);
+    for (float &v : xs)
+      v = static_cast<float>(next() >> 8) / (1 << 24);
+    for (int32_t &v : ys)
+      v = static_cast<int32_t>((next() >> 16) % 10);
+    m.writeTensor(x, batch, xs.data(), xs.size() * 4);
+    m.writeTensor(y, batch, ys.data(), ys.size() * 4);
+    for (int s = 0; s < 2; ++s) {
+      m.run(StepKind::Train, batch, 1e-3f);
+      for (const auto &r : m.getResults())
+        append(&r.second, sizeof r.second);
+    }
+    m.run(StepKind::Evaluate, batch);
+    for (const auto &r : m.getResults())
+      append(&r.second, sizeof r.second);
+    m.run(StepKind::Predict, batch);
+    for (const std::string &o : d.outputs) {
+      int id = m.getOutputId(o);
+      std::vector<uint8_t> bytes(m.getByteSize(id, batch));
+      m.readTensor(id, batch, bytes.data(), bytes.size());
+      out.insert(out.end(), bytes.begin(), bytes.end());
+    }
+  }
+  for (int id = 0; id < m.getNumTensors(); ++id) {
+    TensorKind kind = m.getTensorDesc(id).kind;
+    if (kind == TensorKind::Param || kind == TensorKind::State)
+      append(m.getData(id), m.getByteSize(id, 1));
+  }
+  EXPECT_EQ(m.getMemoryPlan().batch, 40);
+  EXPECT_EQ(checkPlanAgainstDescriptor(d, m.getMemoryPlan()), "");
+  return out;
+}
+
+TEST(MemoryPlanModelsTest, CnnTrainsToTheSameBitsWithAndWithoutReuse) {
+  std::vector<uint8_t> planned = runModel("fashion_cnn.fm", true);
+  std::vector<uint8_t> reference = runModel("fashion_cnn.fm", false);
+  ASSERT_EQ(planned.size(), reference.size());
+  EXPECT_TRUE(planned == reference);
+}
+
+TEST(MemoryPlanModelsTest, MlpTrainsToTheSameBitsWithAndWithoutReuse) {
+  std::vector<uint8_t> planned = runModel("mlp.fm", true);
+  std::vector<uint8_t> reference = runModel("mlp.fm", false);
+  ASSERT_EQ(planned.size(), reference.size());
+  EXPECT_TRUE(planned == reference);
+}
