@@ -16,6 +16,7 @@
 //   fmc model.fm --emit=optimized  ... with the optimizer's update
 //   fmc model.fm --emit=fm         ... grouped into kernels (the final fm IR)
 //   fmc model.fm --emit=halide     each kernel as a scheduled Halide pipeline
+//   fmc model.fm --emit=plan       the memory plan of the temps [--batch N]
 //   fmc model.fm -o DIR [--shared] DIR/libMODEL.a, DIR/MODEL.h (and .so)
 //
 // Errors go to stderr and make fmc exit with status 1.
@@ -27,6 +28,7 @@
 #include "frontend/MLIRGen.h"
 #include "frontend/Parser.h"
 #include "codegen/EmitLibrary.h"
+#include "tools/fmc/PlanReport.h"
 #include "ir/FmDialect.h"
 #include "passes/Passes.h"
 
@@ -59,6 +61,7 @@ enum class Action {
   DumpOptimized, ///< print after the optimizer update
   DumpKernels,   ///< print the outlined kernels (the final fm IR)
   DumpHalide,    ///< print each kernel's Halide pipeline
+  DumpPlan,      ///< print the memory plan of the temps
 };
 } // namespace
 
@@ -74,7 +77,15 @@ static cl::opt<Action> emitAction(
                clEnumValN(Action::DumpKernels, "fm",
                           "print the final fm IR, grouped into kernels"),
                clEnumValN(Action::DumpHalide, "halide",
-                          "print each kernel's scheduled Halide pipeline")));
+                          "print each kernel's scheduled Halide pipeline"),
+               clEnumValN(Action::DumpPlan, "plan",
+                          "print the memory plan of the temps")));
+
+static cl::opt<int64_t>
+    planBatch("batch",
+              cl::desc("Batch size for --emit=plan (default: the train "
+                       "block's batch)"),
+              cl::init(0));
 
 static cl::list<std::string> trainOverrides(
     "set", cl::desc("Override a train key, e.g. --set 'optimizer=sgd(lr=0.1)'"),
@@ -186,6 +197,18 @@ int main(int argc, char **argv) {
   emitOptions.target = target;
   emitOptions.schedule = schedule;
   std::string error;
+  if (emitAction == Action::DumpPlan) {
+    if (planBatch < 0) {
+      llvm::WithColor::error(llvm::errs(), "fmc")
+          << "--batch must be positive but got " << planBatch << "\n";
+      return 1;
+    }
+    if (!fm::printMemoryPlan(*ir, planBatch, llvm::outs(), error)) {
+      llvm::WithColor::error(llvm::errs(), "fmc") << error << "\n";
+      return 1;
+    }
+    return 0;
+  }
   if (emitAction == Action::DumpHalide) {
     if (mlir::failed(fm::emitHalide(*ir, llvm::outs(), emitOptions, error))) {
       llvm::WithColor::error(llvm::errs(), "fmc") << error << "\n";

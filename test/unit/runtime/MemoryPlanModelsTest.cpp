@@ -1,11 +1,11 @@
 //===- MemoryPlanModelsTest.cpp - Plans of compiled models ------*- C++ -*-===//
 //
-// Compiles examples/mlp.fm and examples/fashion_cnn.fm with fmc (cached in
-// the build folder, as fmrun caches them) and checks the memory plans of
-// their real descriptors pair by pair, that sharing saves memory, and that
-// training the CNN with shared temps gives the same bits as with a buffer
-// per temp. A separate executable from RuntimeTests, which must not need
-// the compiler.
+// Compiles examples/mlp.fm, fashion_cnn.fm and fashion_cnn_bn.fm with fmc
+// (cached in the build folder, as fmrun caches them) and checks the memory
+// plans of their real descriptors pair by pair, that sharing saves memory,
+// and that training with shared temps gives the same bits as with a buffer
+// per temp (batch norm's running statistics and dropout included). A separate
+// executable from RuntimeTests, which must not need the compiler.
 //
 //===----------------------------------------------------------------------===//
 #include "MemoryPlanCheck.h"
@@ -125,6 +125,14 @@ static std::vector<uint8_t> runModel(const std::string &name, bool planMemory) {
 TEST(MemoryPlanModelsTest, CnnTrainsToTheSameBitsWithAndWithoutReuse) {
   std::vector<uint8_t> planned = runModel("fashion_cnn.fm", true);
   std::vector<uint8_t> reference = runModel("fashion_cnn.fm", false);
+  ASSERT_EQ(planned.size(), reference.size());
+  EXPECT_TRUE(planned == reference);
+}
+
+TEST(MemoryPlanModelsTest, BatchNormCnnTrainsToTheSameBitsWithAndWithoutReuse) {
+  checkPlans("fashion_cnn_bn.fm");
+  std::vector<uint8_t> planned = runModel("fashion_cnn_bn.fm", true);
+  std::vector<uint8_t> reference = runModel("fashion_cnn_bn.fm", false);
   ASSERT_EQ(planned.size(), reference.size());
   EXPECT_TRUE(planned == reference);
 }
