@@ -117,11 +117,18 @@ MemoryPlan fm::planMemory(const Descriptor &desc, int64_t batch, bool reuse) {
   }
   computeLiveness(desc, plan);
 
-  // A temp no step names could only be reached through the tensor API;
-  // give it bytes of its own rather than guess when it is live.
+  // Results are read after their step, through the API possibly after
+  // other steps ran ("the output of the last predict step"): they keep
+  // bytes of their own, which costs little (losses, metrics, outputs). So
+  // does a temp no step names, reachable only through the tensor API.
+  std::vector<bool> isResult(desc.tensors.size(), false);
+  for (const StepDesc &step : desc.steps)
+    if (step.present)
+      for (const auto &result : step.results)
+        isResult[result.second] = true;
   std::vector<PlannedTensor *> order;
   for (PlannedTensor &p : plan.tensors) {
-    p.shared = reuse && !p.live.empty();
+    p.shared = reuse && !p.live.empty() && !isResult[p.id];
     if (p.shared)
       order.push_back(&p);
   }

@@ -8,12 +8,13 @@
 // Liveness, per step: a temp is live from the first call that names it
 // (codegen's temps are fresh call results, so that call writes it) through
 // the last call that names it, both inclusive, so a kernel's inputs and
-// outputs never share bytes; a result of the step stays live to the end of
-// the step, since the runtime reads results after the last call. Steps
-// never overlap, so each step is a separate stretch of one timeline and a
-// temp of train_step may reuse the bytes of a temp of predict. A temp's
-// contents therefore do not outlive its step (results: until the next step
-// runs).
+// outputs never share bytes. Steps never overlap, so each step is a
+// separate stretch of one timeline and a temp of train_step may reuse the
+// bytes of a temp of predict; a temp's contents do not outlive its step.
+// Results are the exception: the runtime and its users read them after
+// the step, even after other steps ran (fm_model_read_output: "of the last
+// predict step"), so every result keeps bytes of its own. They are small:
+// losses, metrics and outputs.
 //
 // Placement is greedy by size with best fit, like TFLite's and XLA's heap
 // simulators: the largest tensor first, each at the smallest gap between
@@ -51,8 +52,8 @@ struct PlannedTensor {
   size_t offset = 0;
   /// One range per step that uses the tensor, in StepKind order.
   std::vector<LiveRange> live;
-  /// False for a temp kept out of reuse (no step uses it): its bytes are
-  /// its own.
+  /// False for a temp kept out of reuse (a result of a step, or a temp no
+  /// step uses): its bytes are its own.
   bool shared = true;
 };
 

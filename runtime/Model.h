@@ -39,7 +39,8 @@ public:
     /// Let temps share arena bytes when their lives do not overlap; off
     /// gives every temp its own bytes (the reference for tests). Either
     /// way a temp's contents are only defined from the call that writes it
-    /// to the end of its step (results: until the next step).
+    /// to the end of its step; a step's results (never shared) keep theirs
+    /// until the step runs again.
     bool planMemory = true;
   };
 

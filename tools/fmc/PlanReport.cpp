@@ -96,14 +96,15 @@ static void printPlan(const Descriptor &d, int64_t batch, bool fromFlag,
   os << "memory plan of model " << d.model << " at batch " << batch
      << (fromFlag ? " (--batch)" : " (the train block's batch)") << "\n";
   os << "live ranges are call indices within a step, inclusive; 'end': a "
-        "result, read after the last call\n\n";
+        "result, read after the last call (results keep bytes of their "
+        "own)\n\n";
   for (StepKind kind : {StepKind::Train, StepKind::Evaluate, StepKind::Predict})
     if (d.getStep(kind).present) {
       printStep(d, plan, kind, os);
       os << "\n";
     }
   for (const PlannedTensor &p : plan.tensors)
-    if (!p.shared)
+    if (p.live.empty())
       os << "unused temp (bytes of its own): " << d.tensors[p.id].name << " at "
          << p.offset << ", " << p.bytes << " bytes\n";
 

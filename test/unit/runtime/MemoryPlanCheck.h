@@ -2,8 +2,9 @@
 //
 // checkPlanAgainstDescriptor recomputes liveness from the descriptor in
 // another form than the planner (the set of temps live at each point of
-// each step) and checks that no two of them share a byte, that every temp
-// is aligned, inside the arena and large enough. Header-only so that both
+// each step) and checks that no two of them share a byte, that results
+// share with nothing (they are read after other steps ran), and that every
+// temp is aligned, inside the arena and large enough. Header-only so that both
 // runtime test executables use the same checker.
 //
 //===----------------------------------------------------------------------===//
@@ -74,13 +75,18 @@ inline std::string checkPlanAgainstDescriptor(const Descriptor &d,
                    std::to_string(point) + ": " + m;
     }
   }
-  // A temp no step names may be read at any time: it shares with nobody.
+  // A result, or a temp no step names, may be read at any time: it
+  // shares with nobody.
+  std::vector<bool> isResult(d.tensors.size(), false);
+  for (const StepDesc &step : d.steps)
+    for (const auto &r : step.results)
+      isResult[r.second] = true;
   for (const PlannedTensor &p : plan.tensors)
-    if (!usedAnywhere[p.id])
+    if (!usedAnywhere[p.id] || isResult[p.id])
       for (const PlannedTensor &q : plan.tensors)
         if (q.id != p.id)
           if (std::string m = clash(p.id, q.id); !m.empty())
-            return "unused temp: " + m;
+            return "result or unused temp: " + m;
   return "";
 }
 

@@ -86,7 +86,8 @@ static size_t offsetOf(const MemoryPlan &plan, int id) {
 
 TEST(MemoryPlanTest, ChainReusesEveryOtherBuffer) {
   // x -> a -> b -> c -> d: a kernel's input and output are both live in
-  // its call, so each link needs two buffers and no more.
+  // its call, so a, b, c need two buffers and no more; the result d has
+  // bytes of its own.
   Spec s;
   s.tensors = {{"x", "input", "-1, 16"}, {"a", "temp", "-1, 16"},
                {"b", "temp", "-1, 16"}, {"c", "temp", "-1, 16"},
@@ -96,10 +97,10 @@ TEST(MemoryPlanTest, ChainReusesEveryOtherBuffer) {
   Descriptor d = parse(s);
   MemoryPlan plan = planMemory(d, 4); // 4 * 16 * 4 = 256 bytes each
   EXPECT_EQ(plan.unplannedBytes, 4u * 256);
-  EXPECT_EQ(plan.arenaBytes, 2u * 256);
+  EXPECT_EQ(plan.arenaBytes, 3u * 256);
+  EXPECT_EQ(offsetOf(plan, 1), offsetOf(plan, 3));
   EXPECT_NE(offsetOf(plan, 1), offsetOf(plan, 2));
-  EXPECT_NE(offsetOf(plan, 2), offsetOf(plan, 3));
-  EXPECT_NE(offsetOf(plan, 3), offsetOf(plan, 4));
+  EXPECT_FALSE(plan.find(4)->shared);
   EXPECT_EQ(checkPlanAgainstDescriptor(d, plan), "");
   // Live ranges: the writing call through the last reading call; the
   // result to the end of the step (index 4 = after the last call).
@@ -110,9 +111,9 @@ TEST(MemoryPlanTest, ChainReusesEveryOtherBuffer) {
   EXPECT_EQ(plan.find(4)->live[0].last, 4);
 }
 
-TEST(MemoryPlanTest, ResultsStayLiveToTheEndOfTheStep) {
+TEST(MemoryPlanTest, ResultsKeepTheirBytes) {
   // "loss" is written by the first call and read by nobody in the step,
-  // but the runtime reads it afterwards: nothing later may take its bytes.
+  // but the runtime reads it afterwards: nothing may take its bytes.
   Spec s;
   s.tensors = {{"x", "input", "-1, 8"}, {"loss", "temp", ""},
                {"a", "temp", ""},       {"b", "temp", ""},
@@ -123,6 +124,8 @@ TEST(MemoryPlanTest, ResultsStayLiveToTheEndOfTheStep) {
   MemoryPlan plan = planMemory(d, 4);
   for (int id : {2, 3, 4})
     EXPECT_NE(offsetOf(plan, id), offsetOf(plan, 1)) << id;
+  EXPECT_EQ(plan.find(1)->live[0].last, 4); // to the end of the step
+  EXPECT_FALSE(plan.find(1)->shared);
   EXPECT_EQ(checkPlanAgainstDescriptor(d, plan), "");
 }
 
@@ -132,19 +135,20 @@ TEST(MemoryPlanTest, StepsShareTheArena) {
   Spec s;
   s.tensors = {{"x", "input", "-1, 16"}, {"w", "param", "16"},
                {"t1", "temp", "-1, 16"}, {"loss", "temp", ""},
-               {"p1", "temp", "-1, 16"}, {"both", "temp", "-1, 16"}};
+               {"p1", "temp", "-1, 16"}, {"both", "temp", "-1, 16"},
+               {"out", "temp", "-1, 16"}};
   s.train = {{0, 1, 2}, {2, 5}, {5, 3}, {3, 1, 1}};
   s.trainResults = {{"loss", 3}};
-  s.predict = {{0, 4}, {4, 5}};
-  s.predictResults = {{"out", 5}};
+  s.predict = {{0, 4}, {4, 5}, {5, 6}};
+  s.predictResults = {{"out", 6}};
   Descriptor d = parse(s);
   MemoryPlan plan = planMemory(d, 4);
-  EXPECT_EQ(plan.find(5)->live.size(), 2u);
+  ASSERT_EQ(plan.find(5)->live.size(), 2u);
+  EXPECT_EQ(plan.find(5)->live[0].step, StepKind::Train);
+  EXPECT_EQ(plan.find(5)->live[1].step, StepKind::Predict);
   EXPECT_EQ(offsetOf(plan, 2), offsetOf(plan, 4)); // t1 and p1
-  // Largest live set: t1 and both (train call 1), p1 and both (predict);
-  // the loss fits in t1's bytes, dead by then.
-  EXPECT_EQ(plan.arenaBytes, 2u * 256);
-  EXPECT_EQ(offsetOf(plan, 3), offsetOf(plan, 2));
+  // Shared: t1/p1 and both; then the results' own bytes.
+  EXPECT_EQ(plan.arenaBytes, 2u * 256 + 64 + 256);
   EXPECT_EQ(checkPlanAgainstDescriptor(d, plan), "");
   // Params never enter the arena.
   EXPECT_EQ(plan.find(1), nullptr);
@@ -163,7 +167,8 @@ TEST(MemoryPlanTest, InPlaceAndUnusedTemps) {
   MemoryPlan plan = planMemory(d, 4);
   EXPECT_EQ(plan.find(1)->live[0].last, 2);
   EXPECT_FALSE(plan.find(3)->shared);
-  EXPECT_EQ(plan.arenaBytes, 3u * 256);
+  EXPECT_NE(offsetOf(plan, 1), offsetOf(plan, 2));
+  EXPECT_EQ(plan.arenaBytes, 4u * 256); // a, b, then unused and c's own
   EXPECT_EQ(checkPlanAgainstDescriptor(d, plan), "");
 }
 
@@ -180,7 +185,7 @@ TEST(MemoryPlanTest, BatchScalesAndWithoutReuseEveryTempIsItsOwn) {
   EXPECT_EQ(plan.find(1)->bytes, 1216u);
   EXPECT_EQ(plan.find(4)->bytes, 64u);
   EXPECT_EQ(plan.unplannedBytes, 3u * 1216 + 64);
-  EXPECT_EQ(plan.arenaBytes, 2u * 1216);
+  EXPECT_EQ(plan.arenaBytes, 2u * 1216 + 64); // a and c share
   for (const PlannedTensor &p : plan.tensors)
     EXPECT_EQ(p.offset % kPlanAlignment, 0u);
   MemoryPlan own = planMemory(d, 100, /*reuse=*/false);
