@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Descriptor.h"
+#include "codegen/KernelCost.h"
 
 #include "ir/FmDialect.h"
 
@@ -411,6 +412,20 @@ std::string Planner::writeJson(StringRef train) {
             for (const auto &[name, id] : s.results)
               j.attribute(name, id);
           });
+        });
+    });
+    // Kernel-table order; the flops let profilers report GFLOP/s.
+    j.attributeArray("kernels", [&] {
+      for (func::FuncOp k : plan.kernels)
+        j.object([&] {
+          j.attribute("name", k.getSymName());
+          j.attribute("ops", ::fm::getKernelOps(k));
+          ::fm::KernelCost cost = ::fm::getKernelCost(k);
+          if (cost.known)
+            j.attributeArray("flops", [&] {
+              j.value(cost.perItem);
+              j.value(cost.fixed);
+            });
         });
     });
     if (!loss.empty())

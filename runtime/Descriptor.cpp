@@ -390,6 +390,44 @@ static void checkResults(const Descriptor &d, StepKind kind) {
 }
 
 //===----------------------------------------------------------------------===//
+// Kernels
+//===----------------------------------------------------------------------===//
+
+/// The optional "kernels" array: one entry per library kernel, in table
+/// order. Older descriptors have none; every kernel then has no flops.
+static std::vector<KernelDesc> parseKernels(const Value &top, int numKernels) {
+  std::vector<KernelDesc> kernels(static_cast<size_t>(numKernels));
+  const Value *list = top.find("kernels");
+  if (!list)
+    return kernels;
+  const auto &items = list->getArray("kernels");
+  if (items.size() != kernels.size())
+    throw Error("kernels: the descriptor lists " +
+                std::to_string(items.size()) + " kernels but the library has " +
+                std::to_string(numKernels));
+  for (size_t k = 0; k < items.size(); ++k) {
+    std::string where = "kernel " + std::to_string(k);
+    items[k].getObject(where);
+    if (const Value *name = items[k].find("name"))
+      kernels[k].name = name->getString(where + ".name");
+    if (const Value *ops = items[k].find("ops"))
+      kernels[k].ops = ops->getString(where + ".ops");
+    const Value *flops = items[k].find("flops");
+    if (!flops)
+      continue;
+    const auto &pair = flops->getArray(where + ".flops");
+    if (pair.size() != 2)
+      throw Error(where + ": expected \"flops\": [per_item, fixed]");
+    kernels[k].flopsPerItem = pair[0].getNumber(where + ".flops");
+    kernels[k].flopsFixed = pair[1].getNumber(where + ".flops");
+    if (kernels[k].flopsPerItem < 0 || kernels[k].flopsFixed < 0)
+      throw Error(where + ": flops must not be negative");
+    kernels[k].hasFlops = true;
+  }
+  return kernels;
+}
+
+//===----------------------------------------------------------------------===//
 // Top level
 //===----------------------------------------------------------------------===//
 
@@ -445,6 +483,7 @@ Descriptor fm::parseDescriptor(const std::string &text, int numKernels) {
     throw Error("descriptor: at most " + std::to_string(FM_MAX_METRICS - 1) +
                 " metrics are supported");
 
+  d.kernels = parseKernels(top, numKernels);
   const Value &steps = top.at("steps", "descriptor");
   for (const auto &s : steps.getObject("steps")) {
     StepKind kind;

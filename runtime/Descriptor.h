@@ -100,6 +100,20 @@ struct StepDesc {
   int findResult(const std::string &name) const;
 };
 
+/// What the descriptor says of one kernel in the library's table (its
+/// optional "kernels" array); only profilers read it.
+struct KernelDesc {
+  std::string name; // "" if the descriptor does not list kernels
+  std::string ops;  // what it computes, "conv2d+add+relu"; may be ""
+  bool hasFlops = false;
+  /// Floating-point operations of one call: perItem * batch + fixed.
+  double flopsPerItem = 0, flopsFixed = 0;
+
+  double getFlops(int64_t batch) const {
+    return flopsPerItem * static_cast<double>(batch) + flopsFixed;
+  }
+};
+
 enum class StepKind { Train = 0, Evaluate = 1, Predict = 2 };
 const char *getStepName(StepKind step);
 
@@ -143,7 +157,8 @@ struct Descriptor {
   std::string model;
   std::string source;
   std::vector<TensorDesc> tensors;
-  StepDesc steps[3]; // indexed by StepKind
+  std::vector<KernelDesc> kernels; // one per library kernel
+  StepDesc steps[3];               // indexed by StepKind
   std::string loss;
   std::vector<std::string> metrics;
   std::vector<std::string> outputs;

@@ -42,6 +42,8 @@ public:
     /// to the end of its step; a step's results (never shared) keep theirs
     /// until the step runs again.
     bool planMemory = true;
+    /// Time every kernel call (see setProfiling).
+    bool profile = false;
   };
 
   /// Parses and validates the descriptor of `desc` (which must outlive the
@@ -116,6 +118,35 @@ public:
   int64_t getStepCount() const { return stepCount; }
   void setStepCount(int64_t steps) { stepCount = steps; }
 
+  //===--------------------------------------------------------------------===//
+  // Profiling
+  //===--------------------------------------------------------------------===//
+
+  /// What profiling measured at one call site of a step, over every run.
+  struct CallProfile {
+    int kernel = -1;
+    std::string name;
+    int64_t calls = 0;
+    double seconds = 0;
+    /// Floating-point operations of those calls, from the descriptor's
+    /// kernel flops at each run's batch; hasFlops is false without them.
+    double flops = 0;
+    bool hasFlops = false;
+  };
+  struct StepProfile {
+    int64_t runs = 0;
+    /// Wall time of the kernel loops: the calls' times add up to it.
+    double seconds = 0;
+    std::vector<CallProfile> calls; // in step order
+  };
+  /// While on, run() reads a steady clock after each kernel call and adds
+  /// the interval to that call site; while off, run() reads no clock.
+  void setProfiling(bool on) { profiling = on; }
+  bool isProfiling() const { return profiling; }
+  /// Forgets everything measured so far.
+  void resetProfile();
+  StepProfile getProfile(StepKind step) const;
+
 private:
   struct Tensor {
     void *data = nullptr;
@@ -125,6 +156,7 @@ private:
   };
   struct PreparedCall {
     fm_kernel_argv_fn fn;
+    int kernel;
     std::string name;
     std::vector<void *> args;
   };
@@ -134,6 +166,7 @@ private:
   void setBatch(int64_t batch);
   void prepareSteps();
   void initializeTensor(int id, class Rng &rng);
+  void runProfiled(StepKind step, int64_t batch);
 
   const fm_model_desc_t *library;
   Descriptor desc;
@@ -151,6 +184,8 @@ private:
   uint64_t seed = 0;
   // The step scalars; kernel argument lists point at these.
   float lrScalar = 0, stepScalar = 0;
+  bool profiling = false;
+  StepProfile profiles[3];
 };
 
 } // namespace fm

@@ -10,7 +10,8 @@
 //   fmrun predict MODEL [--checkpoint FILE --out FILE.csv|FILE.npy
 //                        --split S --count N --batch N --threads N
 //                        --validation F --limit N]
-//   fmrun bench   MODEL [--batch N --steps N --threads N]
+//   fmrun bench   MODEL [--step train|evaluate|predict --batch N --steps N
+//                        --threads N --profile --peak-gflops F --json FILE]
 // MODEL is a lib<Name>.so model library or a .fm source (compiled through
 // fmc --shared into a cache; see ModelLoader.h). Flags override the keys
 // of the model's train block. S is train, validation or test (default).
@@ -23,6 +24,7 @@
 #include "runtime/Predictions.h"
 #include "runtime/Trainer.h"
 #include "runtime/data/Dataset.h"
+#include "tools/fmrun/Bench.h"
 #include "tools/fmrun/ModelLoader.h"
 
 #include <algorithm>
@@ -30,7 +32,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -56,13 +57,15 @@ const char *kUsage =
     "         --threads N --validation F --limit N\n"
     "predict: --checkpoint FILE --out FILE.csv|FILE.npy --split S --count N\n"
     "         --batch N --threads N --validation F --limit N\n"
-    "bench:   --batch N --steps N --threads N\n"
+    "bench:   --step train|evaluate|predict --batch N --steps N --threads N\n"
+    "         --profile (per-kernel table) --peak-gflops F --json FILE\n"
     "compile (.fm only): --fmc PATH --target T --schedule S\n"
     "         --optimizer 'sgd(lr=0.1, momentum=0.9)' --data 'idx(...)'\n"
     "         --normalize '[0.29, 0.35]' --augment '[flip_horizontal]'\n"
     "         --lr-schedule 'cosine(min=1e-5)' --clip-grad-norm 1.0\n";
 
-/// Which flags each command takes; every flag takes a value.
+/// Which flags each command takes; every flag takes a value except the
+/// switches.
 const std::map<std::string, std::set<std::string>> kFlags = {
     {"train",
      {"epochs", "batch", "seed", "validation", "lr", "threads", "log",
@@ -73,7 +76,9 @@ const std::map<std::string, std::set<std::string>> kFlags = {
     {"predict",
      {"checkpoint", "out", "split", "count", "batch", "threads", "validation",
       "limit"}},
-    {"bench", {"batch", "steps", "threads"}}};
+    {"bench",
+     {"step", "batch", "steps", "threads", "profile", "peak-gflops", "json"}}};
+const std::set<std::string> kSwitches = {"profile"};
 const std::set<std::string> kCompileFlags = {"fmc", "target", "schedule"};
 /// Train keys whose value is compiled into the library: overriding them
 /// recompiles (through fmc --set), so they need a .fm source.
@@ -130,6 +135,8 @@ Args parseArgs(int argc, char **argv) {
     if (eq != std::string::npos) {
       value = name.substr(eq + 1);
       name = name.substr(0, eq);
+    } else if (kSwitches.count(name)) {
+      value = "1";
     } else if (i + 1 < argc) {
       value = argv[++i];
     } else {
@@ -164,7 +171,8 @@ Args parseArgs(int argc, char **argv) {
     auto it = intFlags.find(f.first);
     if (it != intFlags.end())
       a.getInt(f.first, it->second);
-    else if (f.first == "validation" || f.first == "lr" || f.first == "scale")
+    else if (f.first == "validation" || f.first == "lr" ||
+             f.first == "scale" || f.first == "peak-gflops")
       a.getDouble(f.first);
   }
   if (a.has("split")) {
@@ -172,6 +180,13 @@ Args parseArgs(int argc, char **argv) {
     if (split != "train" && split != "validation" && split != "test")
       throw UsageError("--split expects train, validation or test but got '" +
                        split + "'");
+  }
+  if (a.has("step")) {
+    try {
+      parseBenchStep(a.flags["step"]);
+    } catch (const Error &e) {
+      throw UsageError(e.what());
+    }
   }
   return a;
 }
@@ -357,28 +372,19 @@ int runPredict(Model &model, const Dataset &data, const Args &args) {
   return 0;
 }
 
-int runBench(Model &model, const Dataset &data, const Args &args) {
-  Trainer trainer(model, data);
-  int64_t batch =
-      args.has("batch") ? args.getInt("batch", 1) : trainer.getSettings().batch;
-  int64_t steps = args.has("steps") ? args.getInt("steps", 1) : 20;
-  batch = std::min(batch, data.train.count);
-  std::vector<int64_t> indices(static_cast<size_t>(batch));
-  for (int64_t i = 0; i < batch; ++i)
-    indices[i] = i;
-  trainer.loadBatch(data.train, indices.data(), batch, false, 0);
-  float lr = static_cast<float>(trainer.getSettings().lr);
-  model.run(StepKind::Train, batch, lr); // warm-up: thread pool, caches
-  auto start = std::chrono::steady_clock::now();
-  for (int64_t s = 0; s < steps; ++s)
-    model.run(StepKind::Train, batch, lr);
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count();
-  std::printf("train_step  batch %lld  %.3f ms/step  %.0f img/s\n",
-              static_cast<long long>(batch), 1000 * seconds / steps,
-              batch * steps / seconds);
-  return 0;
+BenchOptions benchOptions(const Args &args) {
+  BenchOptions o;
+  if (args.has("step"))
+    o.step = parseBenchStep(args.get("step"));
+  if (args.has("batch"))
+    o.batch = args.getInt("batch", 1);
+  if (args.has("steps"))
+    o.steps = args.getInt("steps", 1);
+  o.profile = args.has("profile");
+  if (args.has("peak-gflops"))
+    o.peakGflops = args.getDouble("peak-gflops");
+  o.jsonPath = args.get("json");
+  return o;
 }
 
 } // namespace
@@ -417,7 +423,7 @@ int main(int argc, char **argv) {
       return runEval(model, data, args);
     if (args.command == "predict")
       return runPredict(model, data, args);
-    return runBench(model, data, args);
+    return runBench(model, data, benchOptions(args));
   } catch (const UsageError &e) {
     std::fprintf(stderr, "fmrun: %s\n%s", e.what(), kUsage);
     return 2;
