@@ -99,9 +99,11 @@ Grads NegOp::buildGradient(OpBuilder &b, ValueRange g) {
 
 Grads ReluOp::buildGradient(OpBuilder &b, ValueRange g) {
   Rules r{b, getLoc()};
+  // relu(x) > 0 exactly where x > 0: reading the result means the
+  // pre-activation need not be kept for the backward pass.
   Value zero = r.scalarLike(getInput(), 0.0);
   Value positive = b.create<CompareOp>(getLoc(), b.getStringAttr("gt"),
-                                       getInput(), zero);
+                                       getResult(), zero);
   return {b.create<SelectOp>(getLoc(), positive, g[0], zero)};
 }
 

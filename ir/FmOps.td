@@ -450,5 +450,7 @@ def Fm_TrainOrEvalOp : Fm_Op<"train_or_eval", [Pure, AllTypesMatch<["train_value
 // remaining ops of LANGUAGE.md §8 (FmTensorOps.cpp).
 include "FmConvOps.td"
 include "FmTensorOps.td"
+// Fusion regions (FmFusionOps.cpp), formed by fm-fuse.
+include "FmFusionOps.td"
 
 #endif // FM_OPS_TD

@@ -1,18 +1,17 @@
-//===- OutlineKernels.cpp - Fusion groups become kernels --------*- C++ -*-===//
+//===- OutlineKernels.cpp - Fusion regions become kernels -------*- C++ -*-===//
 //
-// This file implements fm-outline-kernels. The fusion rule lives in one
-// place, `joinsGroup`: a pointwise op joins the most recent group when it
-// consumes a value of that group, so activations, bias additions, gradient
-// masks and whole optimizer updates fuse with what feeds them. Every other
-// op (matmul, reductions, softmax, losses) anchors a new group. Each group
-// is moved into a private function marked `fm.kernel`; codegen turns each
-// into one Halide pipeline.
+// This file implements fm-outline-kernels: each fm.fused region (formed by
+// fm-fuse, Fuse.cpp) moves into a private function marked `fm.kernel`,
+// called from the step; codegen turns each into one Halide pipeline. Ops
+// outside any region become kernels of their own, so running this pass
+// without fm-fuse gives the unfused reference the tests compare against.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringMap.h"
 
@@ -26,44 +25,6 @@ using namespace mlir::fm;
 
 namespace {
 
-using Group = SmallVector<Operation *>;
-
-/// Ops that stay in the step (loads, stores) or are copied into every
-/// kernel that uses them (constants, sizes).
-bool staysOutside(Operation *op) {
-  return isa<LoadOp, StoreOp, ConstantOp, SizeOp, func::ReturnOp>(op);
-}
-
-/// The fusion rules, in one place: does `op` join `group`, the most recent
-/// group? Joining only the most recent group keeps groups in a
-/// dependency-respecting order, so no cycle can form.
-///  - a pointwise op joins a group that produces one of its operands
-///    (activation after matmul, gradient masks, chains of arithmetic);
-///  - a pointwise op joins a group of pointwise ops (optimizer updates of
-///    all parameters become one kernel);
-///  - an op joins a group made only of transposes that feed it alone, so a
-///    matmul reads its transposed operand from inside its own pipeline.
-bool joinsGroup(Operation *op, const Group &group,
-                const llvm::DenseMap<Operation *, unsigned> &groupOf,
-                unsigned groupIndex) {
-  if (group.empty())
-    return false;
-  if (op->hasTrait<Pointwise>()) {
-    bool consumesGroup = llvm::any_of(op->getOperands(), [&](Value v) {
-      Operation *def = v.getDefiningOp();
-      auto it = def ? groupOf.find(def) : groupOf.end();
-      return it != groupOf.end() && it->second == groupIndex;
-    });
-    bool pointwiseGroup = llvm::all_of(
-        group, [](Operation *g) { return g->hasTrait<Pointwise>(); });
-    return consumesGroup || pointwiseGroup;
-  }
-  return llvm::all_of(group, [&](Operation *g) {
-    return isa<TransposeOp>(g) &&
-           llvm::all_of(g->getUsers(), [&](Operation *u) { return u == op; });
-  });
-}
-
 struct OutlineKernelsPass : fm::impl::OutlineKernelsPassBase<OutlineKernelsPass> {
   unsigned nextKernel = 0;
 
@@ -76,78 +37,24 @@ struct OutlineKernelsPass : fm::impl::OutlineKernelsPassBase<OutlineKernelsPass>
   }
 
   void outlineStep(func::FuncOp step) {
-    Block &body = step.getBody().front();
-    // Stores go last: the values they write dominate the return, and no
-    // kernel call may end up after a store that uses its result.
-    for (auto store : llvm::to_vector(body.getOps<StoreOp>()))
-      store->moveBefore(body.getTerminator());
-    // With every store last, all loads of a symbol read the same value:
-    // keep the first, so a kernel sees a parameter as one argument (the
-    // optimizer's in-place update relies on it).
-    llvm::DenseMap<Attribute, LoadOp> firstLoad;
-    for (auto load : llvm::to_vector(body.getOps<LoadOp>())) {
-      auto [it, inserted] = firstLoad.try_emplace(load.getParamAttr(), load);
-      if (!inserted) {
-        load.replaceAllUsesWith(it->second.getResult());
-        load.erase();
-      }
-    }
-
-    SmallVector<Group> groups;
-    llvm::DenseMap<Operation *, unsigned> groupOf;
-    for (Operation &op : body) {
-      if (staysOutside(&op))
-        continue;
-      if (groups.empty() || !joinsGroup(&op, groups.back(), groupOf, groups.size() - 1))
-        groups.emplace_back();
-      groups.back().push_back(&op);
-      groupOf[&op] = groups.size() - 1;
-    }
-    for (Group &group : groups)
-      outlineGroup(step, group);
-
+    // Loose ops (no fm-fuse before us) become one-op regions.
+    formFusionRegions(step, /*fuse=*/false);
+    for (auto fused : llvm::to_vector(step.getOps<FusedOp>()))
+      outlineRegion(step, fused);
     copyUnsafeInPlaceStores(step);
-
-    // Constants and sizes whose users all moved into kernels.
-    for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
-      if (isOpTriviallyDead(&op))
-        op.erase();
   }
 
-  void outlineGroup(func::FuncOp step, Group &group) {
-    llvm::SmallPtrSet<Operation *, 16> inGroup(group.begin(), group.end());
+  void outlineRegion(func::FuncOp step, FusedOp fused) {
     llvm::SetVector<Value> inputs;
-    auto addInput = [&](Value v) {
-      Operation *def = v.getDefiningOp();
-      if (def && inGroup.contains(def))
-        return;
-      if (def && isa<ConstantOp>(def))
-        return; // cloned
-      if (auto size = dyn_cast_or_null<SizeOp>(def)) {
-        Operation *inner = size.getInput().getDefiningOp();
-        if (!inner || !inGroup.contains(inner))
-          inputs.insert(size.getInput());
-        return;
-      }
-      inputs.insert(v);
-    };
-    for (Operation *op : group)
-      for (Value v : op->getOperands())
-        addInput(v);
-    SmallVector<Value> outputs;
-    for (Operation *op : group)
-      for (Value r : op->getResults())
-        if (llvm::any_of(r.getUsers(), [&](Operation *u) { return !inGroup.contains(u); }))
-          outputs.push_back(r);
+    getUsedValuesDefinedAbove(fused.getBody(), inputs);
 
     MLIRContext *ctx = &getContext();
-    auto module = step->getParentOfType<ModuleOp>();
-    OpBuilder mb(ctx);
-    mb.setInsertionPoint(step);
-    std::string name = "k" + std::to_string(nextKernel++);
+    OpBuilder mb(step);
+    std::string name = "k" + std::to_string(nextKernel++) + "_" +
+                       fused.getAnchor().str();
     auto type = FunctionType::get(ctx, ValueRange(inputs.getArrayRef()).getTypes(),
-                                  ValueRange(outputs).getTypes());
-    auto kernel = mb.create<func::FuncOp>(group.front()->getLoc(), name, type);
+                                  fused.getResultTypes());
+    auto kernel = mb.create<func::FuncOp>(fused.getLoc(), name, type);
     kernel.setPrivate();
     kernel->setAttr("fm.kernel", UnitAttr::get(ctx));
     for (auto [i, v] : llvm::enumerate(inputs))
@@ -160,33 +67,19 @@ struct OutlineKernelsPass : fm::impl::OutlineKernelsPassBase<OutlineKernelsPass>
     IRMapping map;
     for (auto [v, arg] : llvm::zip(inputs, entry->getArguments()))
       map.map(v, arg);
-    std::function<void(Value)> materialize = [&](Value v) {
-      if (map.contains(v))
-        return;
-      Operation *def = v.getDefiningOp();
-      assert((def && isa<ConstantOp, SizeOp>(def)) && "value not available in kernel");
-      for (Value operand : def->getOperands())
-        materialize(operand);
-      kb.clone(*def, map);
-    };
-    for (Operation *op : group) {
-      for (Value v : op->getOperands())
-        materialize(v);
-      kb.clone(*op, map);
-    }
+    Block &body = fused.getBody().front();
+    for (Operation &op : body.without_terminator())
+      kb.clone(op, map);
     SmallVector<Value> returned;
-    for (Value v : outputs)
+    for (Value v : body.getTerminator()->getOperands())
       returned.push_back(map.lookup(v));
-    kb.create<func::ReturnOp>(group.back()->getLoc(), returned);
-    (void)module;
+    kb.create<func::ReturnOp>(fused.getLoc(), returned);
 
-    OpBuilder sb(group.back());
-    auto call = sb.create<func::CallOp>(group.back()->getLoc(), kernel,
+    OpBuilder sb(fused);
+    auto call = sb.create<func::CallOp>(fused.getLoc(), kernel,
                                         inputs.getArrayRef());
-    for (auto [v, r] : llvm::zip(outputs, call.getResults()))
-      v.replaceAllUsesWith(r);
-    for (Operation *op : llvm::reverse(group))
-      op->erase();
+    fused->replaceAllUsesWith(call.getResults());
+    fused->erase();
   }
 
   /// A stored value is written straight into its parameter's buffer by the

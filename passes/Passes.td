@@ -64,14 +64,35 @@ def OptimizerUpdatePass : Pass<"fm-optimizer-update", "mlir::ModuleOp"> {
 // Kernels
 //===----------------------------------------------------------------------===//
 
-def OutlineKernelsPass : Pass<"fm-outline-kernels", "mlir::ModuleOp"> {
-  let summary = "Groups the ops of each step into kernels and outlines them";
+def FusePass : Pass<"fm-fuse", "mlir::ModuleOp"> {
+  let summary = "Groups the ops of each step into fm.fused regions (one per kernel)";
   let description = [{
-    Forms fusion groups (pointwise ops join the group of an operand's
-    producer; everything else anchors a new group), then moves each group
-    into a private `func.func` marked `fm.kernel` and calls it. Constants
-    are cloned into the kernels that use them. Kernels with identical
-    bodies are merged.
+    Walks each step in order and puts every op either in the most recent
+    fusion group or in a new one; the rules live in `joinsGroup`
+    (Fuse.cpp): pointwise ops join the group that produces an operand (or
+    a group of pointwise ops), reductions join the group that produces
+    their operand, and an op absorbs a group of layout ops (transposes,
+    reshapes) that feed it alone. Reshapes and broadcasts of parameters,
+    inputs and constants are views, cloned into each group that reads
+    them, like constants and sizes. Each group becomes an `fm.fused` op:
+    ```mlir
+    %h = fm.fused "conv2d" -> tensor<?x32x26x26xf32> {
+      ... fm.yield %r : tensor<?x32x26x26xf32>
+    }
+    ```
+  }];
+  let dependentDialects = ["mlir::fm::FmDialect"];
+}
+
+def OutlineKernelsPass : Pass<"fm-outline-kernels", "mlir::ModuleOp"> {
+  let summary = "Moves each fm.fused region into a kernel function and calls it";
+  let description = [{
+    Each `fm.fused` becomes a private `func.func` marked `fm.kernel`
+    (named `k<i>_<anchor>`) and a call; ops outside any region become
+    kernels of their own (without fm-fuse: the unfused reference). A
+    stored result whose kernel also reads the old value into another
+    output goes through a copy kernel. Kernels with identical bodies are
+    merged.
   }];
   let dependentDialects = ["mlir::fm::FmDialect", "mlir::func::FuncDialect"];
 }

@@ -12,7 +12,8 @@
 
 using namespace mlir;
 
-void mlir::fm::buildFmPipelineUpTo(OpPassManager &pm, StringRef stop) {
+void mlir::fm::buildFmPipelineUpTo(OpPassManager &pm, StringRef stop,
+                                   bool fuse) {
   // predict / evaluate / train_step from the one model function.
   pm.addPass(createBuildStepsPass());
   pm.addPass(createCanonicalizerPass());
@@ -32,7 +33,12 @@ void mlir::fm::buildFmPipelineUpTo(OpPassManager &pm, StringRef stop) {
   pm.addPass(createCSEPass());
   if (stop == "optimized")
     return;
-  // Fusion groups become kernels (one Halide pipeline each).
+  // Fusion groups (fm.fused regions; the rules are in Fuse.cpp).
+  if (fuse)
+    pm.addPass(createFusePass());
+  if (stop == "fused")
+    return;
+  // Each region becomes a kernel (one Halide pipeline each).
   pm.addPass(createOutlineKernelsPass());
 }
 

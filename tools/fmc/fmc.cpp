@@ -14,6 +14,7 @@
 //   fmc model.fm --emit=steps      predict / evaluate / train_step
 //   fmc model.fm --emit=grad       ... with the backward graph
 //   fmc model.fm --emit=optimized  ... with the optimizer's update
+//   fmc model.fm --emit=fused      ... grouped into fm.fused regions
 //   fmc model.fm --emit=fm         ... grouped into kernels (the final fm IR)
 //   fmc model.fm --emit=halide     each kernel as a scheduled Halide pipeline
 //   fmc model.fm --emit=plan       the memory plan of the temps [--batch N]
@@ -59,6 +60,7 @@ enum class Action {
   DumpSteps,     ///< print the step functions
   DumpGrad,      ///< print after autodiff
   DumpOptimized, ///< print after the optimizer update
+  DumpFused,     ///< print the fusion groups (fm.fused regions)
   DumpKernels,   ///< print the outlined kernels (the final fm IR)
   DumpHalide,    ///< print each kernel's Halide pipeline
   DumpPlan,      ///< print the memory plan of the temps
@@ -74,6 +76,8 @@ static cl::opt<Action> emitAction(
                clEnumValN(Action::DumpGrad, "grad", "print after autodiff"),
                clEnumValN(Action::DumpOptimized, "optimized",
                           "print after the optimizer update"),
+               clEnumValN(Action::DumpFused, "fused",
+                          "print the fusion groups (fm.fused regions)"),
                clEnumValN(Action::DumpKernels, "fm",
                           "print the final fm IR, grouped into kernels"),
                clEnumValN(Action::DumpHalide, "halide",
@@ -103,6 +107,12 @@ static cl::opt<std::string>
     schedule("schedule",
              cl::desc("Kernel schedules: hand (default) or root (unscheduled reference)"),
              cl::init("hand"));
+
+static cl::opt<bool>
+    fuse("fuse",
+         cl::desc("Fuse ops into kernels (default); --fuse=false makes every "
+                  "op a kernel of its own, the unfused reference"),
+         cl::init(true));
 
 static cl::opt<std::string>
     modelName("model", cl::desc("The model to compile (default: the file's only one)"),
@@ -180,9 +190,10 @@ int main(int argc, char **argv) {
   llvm::StringRef stop = emitAction == Action::DumpSteps       ? "steps"
                          : emitAction == Action::DumpGrad      ? "grad"
                          : emitAction == Action::DumpOptimized ? "optimized"
+                         : emitAction == Action::DumpFused     ? "fused"
                                                                : "kernels";
   mlir::PassManager pm(&context);
-  mlir::fm::buildFmPipelineUpTo(pm, stop);
+  mlir::fm::buildFmPipelineUpTo(pm, stop, fuse);
   if (mlir::failed(pm.run(*ir)))
     return 1;
   if (emitAction >= Action::DumpSteps && emitAction <= Action::DumpKernels) {
