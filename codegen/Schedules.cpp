@@ -1,7 +1,8 @@
 //===- Schedules.cpp - CPU schedules of lowered fm kernels ------*- C++ -*-===//
 //
 // This file implements the hand-written CPU schedule, one rule per anchor
-// kind, and the all-root reference schedule.
+// kind, the all-root reference schedule, and the schedule names fmc
+// takes (Halide's autoschedulers are run by AutoSchedule.cpp).
 //
 //  - matmul: the result is tiled rows x (2 vectors) columns, column
 //    strips outermost (a strip of B stays in cache while the row tiles
@@ -30,6 +31,7 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/Schedules.h"
 
+#include "codegen/AutoSchedule.h"
 #include "codegen/ConvSchedules.h"
 #include "codegen/FmToHalide.h"
 
@@ -366,5 +368,32 @@ void fm::scheduleKernel(LoweredKernel &kernel, const ScheduleOptions &options) {
         stage.func.compute_root();
     return;
   }
+  if (options.kind == ScheduleKind::Auto) {
+    autoScheduleKernel(kernel, options);
+    return;
+  }
   HandScheduler(kernel, options).run();
+}
+
+bool fm::parseScheduleName(const std::string &name, ScheduleOptions &options,
+                           std::string &error) {
+  // fmc's spelling -> Halide's registered name.
+  static const std::pair<const char *, const char *> kAuto[] = {
+      {"adams2019", "Adams2019"},
+      {"mullapudi2016", "Mullapudi2016"},
+      {"li2018", "Li2018"},
+  };
+  if (name == "hand" || name == "root") {
+    options.kind = name == "hand" ? ScheduleKind::Hand : ScheduleKind::Root;
+    return true;
+  }
+  for (auto [flag, halideName] : kAuto)
+    if (name == flag) {
+      options.kind = ScheduleKind::Auto;
+      options.autoscheduler = halideName;
+      return true;
+    }
+  error = "unknown schedule '" + name +
+          "'; expected hand, root, adams2019, mullapudi2016 or li2018";
+  return false;
 }
