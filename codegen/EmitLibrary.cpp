@@ -190,13 +190,8 @@ static LogicalResult prepare(ModuleOp module, const ::fm::EmitOptions &options,
     return failure();
   }
   ::fm::ScheduleOptions schedule;
-  if (options.schedule == "root")
-    schedule.kind = ::fm::ScheduleKind::Root;
-  else if (options.schedule != "hand") {
-    error =
-        "unknown schedule '" + options.schedule + "'; expected hand or root";
+  if (!::fm::parseScheduleName(options.schedule, schedule, error))
     return failure();
-  }
   try {
     target = options.target == "host" ? Halide::get_host_target()
                                       : Halide::Target(options.target);

@@ -32,8 +32,9 @@ struct EmitOptions {
   bool shared = false;
   /// A Halide target string: "host", "host-cuda", "x86-64-linux-avx2", ...
   std::string target = "host";
-  /// "hand" (Schedules.h) or "root" (every Func at root, serial; a
-  /// debugging aid).
+  /// "hand" (Schedules.h), "root" (every Func at root, serial; a
+  /// debugging aid), or one of Halide's autoschedulers: "adams2019",
+  /// "mullapudi2016", "li2018" (AutoSchedule.h).
   std::string schedule = "hand";
   /// The folder holding fm_model_desc.h; empty means the runtime/ folder
   /// of the fm source tree this compiler was built from.

@@ -105,7 +105,9 @@ static cl::opt<std::string>
            cl::init("host"));
 static cl::opt<std::string>
     schedule("schedule",
-             cl::desc("Kernel schedules: hand (default) or root (unscheduled reference)"),
+             cl::desc("Kernel schedules: hand (default), root (unscheduled "
+                      "reference), or Halide's autoschedulers adams2019, "
+                      "mullapudi2016, li2018"),
              cl::init("hand"));
 
 static cl::opt<bool>
