@@ -3,12 +3,16 @@
 // This file implements emitModelLibrary and emitHalide. Building a library
 // is a list of steps:
 //   1. plan: the descriptor JSON and the kernel table (Descriptor.cpp);
+//      name each kernel by a digest of its IR, target and schedule, and
+//      copy the objects the kernel cache has (KernelCache.h);
 //   2. lower and schedule every kernel (FmToHalide, Schedules), serially:
 //      it is quick, and diagnostics stay in order;
-//   3. compile each pipeline to an object with Target::NoRuntime, on
-//      several threads (Halide compiles separate pipelines independently;
-//      each thread owns its pipelines' Funcs);
-//   4. compile the Halide runtime once (compile_standalone_runtime);
+//   3. compile each pipeline the cache lacks to an object with
+//      Target::NoRuntime, on several threads (Halide compiles separate
+//      pipelines independently; each thread owns its pipelines' Funcs),
+//      and store it in the cache;
+//   4. compile the Halide runtime once (compile_standalone_runtime), or
+//      copy it from the cache;
 //   5. write MODEL_desc.c (descriptor, kernel table, runtime wrappers) and
 //      compile it with the system C compiler;
 //   6. archive everything into libMODEL.a, link libMODEL.so if asked
@@ -19,7 +23,10 @@
 
 #include "codegen/Descriptor.h"
 #include "codegen/FmToHalide.h"
+#include "codegen/KernelCache.h"
 #include "codegen/Schedules.h"
+
+#include "llvm/ADT/StringMap.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -28,6 +35,9 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <atomic>
+#include <chrono>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 using namespace mlir;
@@ -39,8 +49,16 @@ using namespace mlir;
 namespace {
 /// One kernel on its way to an object file.
 struct KernelJob {
-  std::string name;   ///< the IR symbol (kernel_names)
-  std::string symbol; ///< the C symbol: fm_MODEL_kN (and fm_MODEL_kN_argv)
+  std::string name; ///< the IR symbol (kernel_names)
+  func::FuncOp kernel;
+  /// The digest of everything the code depends on but the compiler.
+  std::string digest;
+  /// The C symbol: fm_MODEL_<digest> (and fm_MODEL_<digest>_argv).
+  std::string symbol;
+  /// The index of an earlier, identical job whose object this one shares.
+  int sameAs = -1;
+  std::string key; ///< the kernel cache's key; empty without a cache
+  bool cached = false;
   ::fm::LoweredKernel lowered;
   std::string object;
   std::string error;
@@ -181,32 +199,83 @@ static std::string getHeader(const std::string &m) {
 // Lowering and compiling kernels
 //===----------------------------------------------------------------------===//
 
-/// Plans the module and lowers and schedules every kernel.
+/// What besides its IR decides a kernel's code under `schedule`: the
+/// schedule's name (its kind and autoscheduler) and every other
+/// ScheduleOptions field a schedule reads; the target is hashed on its
+/// own. Add new fields here, or the cache hands out stale objects.
+static std::string describeSchedule(const ::fm::EmitOptions &options,
+                                    const ::fm::ScheduleOptions &schedule) {
+  // 0 threads means this machine's: the autoschedulers size their
+  // parallelism for it.
+  unsigned threads = schedule.threads > 0
+                         ? unsigned(schedule.threads)
+                         : std::thread::hardware_concurrency();
+  return options.schedule + ":batch=" + std::to_string(schedule.batchEstimate) +
+         ":threads=" + std::to_string(threads);
+}
+
+/// Plans the module and names every kernel. With `contentSymbols` (model
+/// libraries) a kernel's symbol is `fm_MODEL_<digest>`, the digest of its
+/// IR, target and schedule, so that a kernel keeps its symbol, and its
+/// cached object, when kernels before it come or go; identical kernels
+/// get one symbol and share an object. Otherwise (--emit=halide) the
+/// symbol is `fm_MODEL_<name>`.
 static LogicalResult prepare(ModuleOp module, const ::fm::EmitOptions &options,
                              ::fm::ModelPlan &plan, Halide::Target &target,
-                             std::vector<KernelJob> &jobs, std::string &error) {
+                             ::fm::ScheduleOptions &schedule,
+                             std::vector<KernelJob> &jobs, bool contentSymbols,
+                             std::string &error) {
   if (failed(::fm::planModel(module, plan))) {
     error = "cannot build the model descriptor";
     return failure();
   }
-  ::fm::ScheduleOptions schedule;
   if (!::fm::parseScheduleName(options.schedule, schedule, error))
     return failure();
   try {
     target = options.target == "host" ? Halide::get_host_target()
                                       : Halide::Target(options.target);
-    schedule.target = target;
-    for (func::FuncOp kernel : plan.kernels) {
-      KernelJob job;
-      job.name = kernel.getSymName().str();
-      job.symbol =
-          "fm_" + plan.model + "_" + ::fm::sanitizeIdentifier(job.name);
-      if (failed(::fm::lowerKernel(kernel, job.lowered, job.symbol))) {
+  } catch (const Halide::Error &e) {
+    error = std::string("halide: ") + e.what();
+    return failure();
+  }
+  schedule.target = target;
+  std::string context =
+      target.to_string() + "\n" + describeSchedule(options, schedule);
+  llvm::StringMap<size_t> firstWithSymbol;
+  for (func::FuncOp kernel : plan.kernels) {
+    KernelJob job;
+    job.name = kernel.getSymName().str();
+    job.kernel = kernel;
+    job.digest = ::fm::hashParts({::fm::hashKernelIR(kernel), context});
+    job.symbol = "fm_" + plan.model + "_" +
+                 (contentSymbols ? job.digest.substr(0, 16)
+                                 : ::fm::sanitizeIdentifier(job.name));
+    auto [it, inserted] = firstWithSymbol.try_emplace(job.symbol, jobs.size());
+    if (!inserted)
+      job.sameAs = it->second;
+    jobs.push_back(std::move(job));
+  }
+  return success();
+}
+
+/// Lowers and schedules the jobs that need an object of their own,
+/// serially, so diagnostics stay in order. Cached ones too: Halide makes
+/// a Func's name unique in the process (`matmul_1$2`) and the names end up
+/// in the object's strings, so lowering every kernel in the same order is
+/// what keeps a library built from the cache byte for byte the same as a
+/// cold build. It costs about 10 ms for the CNN's 27 kernels.
+static LogicalResult lowerKernels(std::vector<KernelJob> &jobs,
+                                  const ::fm::ScheduleOptions &schedule,
+                                  std::string &error) {
+  try {
+    for (KernelJob &job : jobs) {
+      if (job.sameAs >= 0)
+        continue;
+      if (failed(::fm::lowerKernel(job.kernel, job.lowered, job.symbol))) {
         error = "cannot lower kernel @" + job.name;
         return failure();
       }
       ::fm::scheduleKernel(job.lowered, schedule);
-      jobs.push_back(std::move(job));
     }
   } catch (const Halide::Error &e) {
     error = std::string("halide: ") + e.what();
@@ -215,37 +284,79 @@ static LogicalResult prepare(ModuleOp module, const ::fm::EmitOptions &options,
   return success();
 }
 
-/// Compiles every job to `dir/<symbol>.o` on up to `threads` threads.
+/// Compiles every lowered job to its object on up to `threads` threads,
+/// storing each in `cache` (when given) as soon as it is written.
 static bool compileKernels(std::vector<KernelJob> &jobs,
-                           const Halide::Target &target, const std::string &dir,
-                           unsigned threads, std::string &error) {
+                           const Halide::Target &target, unsigned threads,
+                           ::fm::KernelCache *cache, ::fm::EmitStats &stats,
+                           std::string &error) {
   Halide::Target kernelTarget = target.with_feature(Halide::Target::NoRuntime);
+  std::vector<KernelJob *> todo;
+  for (KernelJob &job : jobs)
+    if (job.sameAs < 0 && !job.cached)
+      todo.push_back(&job);
   std::atomic<size_t> next{0};
+  std::mutex warningMutex;
   auto work = [&] {
-    for (size_t i; (i = next++) < jobs.size();) {
-      KernelJob &job = jobs[i];
-      job.object = dir + "/" + job.symbol + ".o";
+    for (size_t i; (i = next++) < todo.size();) {
+      KernelJob &job = *todo[i];
       try {
         job.lowered.getPipeline().compile_to_object(
             job.object, job.lowered.getArguments(), job.symbol, kernelTarget);
       } catch (const Halide::Error &e) {
         job.error = e.what();
+        continue;
+      }
+      std::string warning;
+      if (cache && !cache->store(job.key, job.object, warning)) {
+        std::lock_guard<std::mutex> lock(warningMutex);
+        if (stats.cacheWarning.empty())
+          stats.cacheWarning = warning;
       }
     }
   };
   if (threads == 0)
     threads = std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::thread> pool;
-  for (unsigned t = 1; t < std::min<size_t>(threads, jobs.size()); ++t)
+  for (unsigned t = 1; t < std::min<size_t>(threads, todo.size()); ++t)
     pool.emplace_back(work);
   work();
   for (std::thread &t : pool)
     t.join();
-  for (const KernelJob &job : jobs)
-    if (!job.error.empty()) {
-      error = "halide failed to compile kernel @" + job.name + ": " + job.error;
+  stats.compiled = todo.size();
+  for (const KernelJob *job : todo)
+    if (!job->error.empty()) {
+      error =
+          "halide failed to compile kernel @" + job->name + ": " + job->error;
       return false;
     }
+  return true;
+}
+
+/// Compiles the Halide runtime for `target` to `path`, or copies it from
+/// the cache: it takes as long as a large kernel and never changes.
+static bool compileRuntime(const Halide::Target &target,
+                           const std::string &path, ::fm::KernelCache *cache,
+                           ::fm::EmitStats &stats, std::string &error) {
+  Halide::Target runtimeTarget =
+      target.without_feature(Halide::Target::NoRuntime);
+  std::string key =
+      ::fm::hashParts({"fm-halide-runtime", ::fm::getCompilerIdentity(),
+                       runtimeTarget.to_string()});
+  if (cache && cache->fetch(key, path)) {
+    stats.runtimeCached = true;
+    return true;
+  }
+  try {
+    Halide::compile_standalone_runtime(path, runtimeTarget);
+  } catch (const Halide::Error &e) {
+    error = std::string("halide failed to compile its runtime: ") + e.what();
+    return false;
+  }
+  std::string warning;
+  if (cache && !cache->store(key, path, warning) &&
+      stats.cacheWarning.empty())
+    stats.cacheWarning = warning;
   return true;
 }
 
@@ -253,35 +364,78 @@ static bool compileKernels(std::vector<KernelJob> &jobs,
 // Entry points
 //===----------------------------------------------------------------------===//
 
+namespace {
+/// Adds the seconds since the last call (or construction) to a step.
+class StepTimer {
+public:
+  void operator()(double &step) {
+    auto now = std::chrono::steady_clock::now();
+    step += std::chrono::duration<double>(now - last).count();
+    last = now;
+  }
+
+private:
+  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+};
+} // namespace
+
 namespace fm {
 LogicalResult emitModelLibrary(ModuleOp module, const EmitOptions &options,
-                               std::string &error) {
+                               std::string &error, EmitStats *statsOut) {
+  EmitStats localStats;
+  EmitStats &stats = statsOut ? *statsOut : localStats;
+  StepTimer timer;
   ModelPlan plan;
   Halide::Target target;
+  ScheduleOptions schedule;
   std::vector<KernelJob> jobs;
-  if (failed(prepare(module, options, plan, target, jobs, error)))
+  if (failed(prepare(module, options, plan, target, schedule, jobs,
+                     /*contentSymbols=*/true, error)))
     return failure();
+  stats.kernels = jobs.size();
   const std::string &m = plan.model, &dir = options.outDir;
   std::string objDir = dir + "/" + m + ".objs";
   if (std::error_code ec = llvm::sys::fs::create_directories(objDir)) {
     error = "cannot create " + objDir + ": " + ec.message();
     return failure();
   }
-  if (!compileKernels(jobs, target, objDir, options.jobs, error))
+  std::optional<KernelCache> cache;
+  if (!options.cacheDir.empty())
+    cache.emplace(options.cacheDir);
+  for (KernelJob &job : jobs) {
+    if (job.sameAs >= 0)
+      continue;
+    job.object = objDir + "/" + job.symbol + ".o";
+    if (!cache)
+      continue;
+    job.key = hashParts({"fm-kernel-object", getCompilerIdentity(),
+                         job.symbol, job.digest});
+    job.cached = cache->fetch(job.key, job.object);
+    stats.cached += job.cached;
+  }
+  timer(stats.plan);
+  if (failed(lowerKernels(jobs, schedule, error)))
     return failure();
+  timer(stats.lower);
+  bool compiled = compileKernels(jobs, target, options.jobs,
+                                 cache ? &*cache : nullptr, stats, error);
+  stats.damaged = cache ? cache->getDamaged() : 0;
+  if (!compiled)
+    return failure();
+  timer(stats.compile);
 
   std::vector<std::string> objects;
   for (const KernelJob &job : jobs)
-    objects.push_back(job.object);
+    if (job.sameAs < 0)
+      objects.push_back(job.object);
   std::string runtime = objDir + "/halide_runtime.o";
-  try {
-    Halide::compile_standalone_runtime(
-        runtime, target.without_feature(Halide::Target::NoRuntime));
-  } catch (const Halide::Error &e) {
-    error = std::string("halide failed to compile its runtime: ") + e.what();
+  bool runtimeDone = compileRuntime(target, runtime,
+                                    cache ? &*cache : nullptr, stats, error);
+  stats.damaged = cache ? cache->getDamaged() : 0;
+  if (!runtimeDone)
     return failure();
-  }
   objects.push_back(runtime);
+  timer(stats.runtime);
 
   std::string include = options.runtimeIncludeDir.empty()
                             ? std::string(FM_RUNTIME_INCLUDE_DIR)
@@ -295,6 +449,7 @@ LogicalResult emitModelLibrary(ModuleOp module, const EmitOptions &options,
           error))
     return failure();
   objects.push_back(descObject);
+  timer(stats.descriptor);
 
   std::string archive = dir + "/lib" + m + ".a";
   llvm::sys::fs::remove(archive); // ar would add to a stale archive
@@ -302,6 +457,7 @@ LogicalResult emitModelLibrary(ModuleOp module, const EmitOptions &options,
   arArgs.insert(arArgs.end(), objects.begin(), objects.end());
   if (!runTool(options.ar, arArgs, error))
     return failure();
+  timer(stats.archive);
   if (options.shared) {
     // Only the descriptor function is exported: each model library keeps
     // its own Halide runtime, whatever else the process has loaded.
@@ -317,6 +473,7 @@ LogicalResult emitModelLibrary(ModuleOp module, const EmitOptions &options,
     if (!runTool(options.cc, ldArgs, error))
       return failure();
   }
+  timer(stats.link);
 
   if (std::error_code ec = llvm::sys::fs::copy_file(
           include + "/fm_model_desc.h", dir + "/fm_model_desc.h")) {
@@ -362,8 +519,11 @@ LogicalResult emitHalide(ModuleOp module, llvm::raw_ostream &os,
                          const EmitOptions &options, std::string &error) {
   ModelPlan plan;
   Halide::Target target;
+  ScheduleOptions schedule;
   std::vector<KernelJob> jobs;
-  if (failed(prepare(module, options, plan, target, jobs, error)))
+  if (failed(prepare(module, options, plan, target, schedule, jobs,
+                     /*contentSymbols=*/false, error)) ||
+      failed(lowerKernels(jobs, schedule, error)))
     return failure();
   llvm::SmallString<128> path;
   llvm::sys::fs::createTemporaryFile("fm-kernel", "stmt", path);

@@ -47,6 +47,24 @@ struct EmitOptions {
   /// The C compiler and archiver used for the descriptor and the library.
   std::string cc = "cc";
   std::string ar = "ar";
+  /// Where compiled kernels are kept between runs (KernelCache.h; fmc
+  /// passes getDefaultKernelCacheDir()); empty compiles every kernel.
+  std::string cacheDir;
+};
+
+/// What emitModelLibrary did, for fmc -v. Identical kernels share one
+/// object, so compiled + cached counts objects, not kernels.
+struct EmitStats {
+  unsigned kernels = 0;  ///< the kernel table's entries
+  unsigned compiled = 0; ///< objects compiled by Halide
+  unsigned cached = 0;   ///< objects copied from the kernel cache
+  unsigned damaged = 0;  ///< cache entries that failed their checks
+  bool runtimeCached = false;
+  /// The first reason the cache could not be written to, if any.
+  std::string cacheWarning;
+  /// Wall-clock seconds of each step (EmitLibrary.cpp's list).
+  double plan = 0, lower = 0, compile = 0, runtime = 0, descriptor = 0,
+         archive = 0, link = 0;
 };
 
 /// Compiles every kernel of `module` to an object, adds the Halide runtime
@@ -56,7 +74,8 @@ struct EmitOptions {
 /// the C compiler, the file system) in `error`. Returns failure on any.
 mlir::LogicalResult emitModelLibrary(mlir::ModuleOp module,
                                      const EmitOptions &options,
-                                     std::string &error);
+                                     std::string &error,
+                                     EmitStats *stats = nullptr);
 
 /// Prints each kernel's scheduled Halide pipeline (its lowered statement:
 /// loop nests, allocations, vectorised loads) to `os`, headed by the

@@ -73,13 +73,19 @@ static std::string findFmc(const CompileOptions &options) {
   return fs::absolute(fmc).string();
 }
 
+/// fmc keeps its compiled kernels in ROOT/kernels
+/// (codegen/KernelCache.cpp, getDefaultKernelCacheDir); keep the two in
+/// step.
 static std::string getCacheRoot() {
+  if (const char *dir = std::getenv("FM_CACHE_DIR"); dir && *dir)
+    return dir;
   if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
     return std::string(xdg) + "/fm";
   if (const char *home = std::getenv("HOME"); home && *home)
     return std::string(home) + "/.cache/fm";
   throw Error(
-      "neither XDG_CACHE_HOME nor HOME is set; fmrun has no cache folder",
+      "none of FM_CACHE_DIR, XDG_CACHE_HOME and HOME is set; fmrun has no "
+      "cache folder",
       FM_STATUS_FAILED_PRECONDITION);
 }
 
