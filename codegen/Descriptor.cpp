@@ -59,49 +59,6 @@ static std::string getDType(Type t) {
   return "";
 }
 
-/// True if the kernel can write result `resultIndex` into the buffer it
-/// reads as argument `argIndex`: every use of the argument flows, through
-/// pointwise ops of the argument's shape, only into that result. The
-/// result's own users read the output Func (already written), so the walk
-/// stops there; that holds when the result is an op's single-valued,
-/// non-bool value returned once (then it is the output Func itself).
-static bool isInPlaceSafe(func::FuncOp kernel, unsigned argIndex,
-                          unsigned resultIndex) {
-  auto ret = cast<func::ReturnOp>(kernel.getBody().front().getTerminator());
-  Value target = ret.getOperand(resultIndex);
-  BlockArgument arg = kernel.getArgument(argIndex);
-  auto argType = llvm::cast<RankedTensorType>(arg.getType());
-  bool direct = target.getDefiningOp() &&
-                !llvm::cast<RankedTensorType>(target.getType())
-                     .getElementType()
-                     .isInteger(1) &&
-                llvm::count(ret.getOperands(), target) == 1;
-  SmallVector<Value> work = {arg};
-  llvm::DenseSet<Value> seen;
-  while (!work.empty()) {
-    Value v = work.pop_back_val();
-    if (!seen.insert(v).second || (direct && v == target))
-      continue;
-    for (OpOperand &use : v.getUses()) {
-      Operation *user = use.getOwner();
-      if (isa<func::ReturnOp>(user)) {
-        if (use.getOperandNumber() != resultIndex || !direct)
-          return false;
-        continue;
-      }
-      if (!user->hasTrait<mlir::fm::Pointwise>())
-        return false;
-      for (Value r : user->getResults()) {
-        if (llvm::cast<RankedTensorType>(r.getType()).getShape() !=
-            argType.getShape())
-          return false;
-        work.push_back(r);
-      }
-    }
-  }
-  return true;
-}
-
 namespace {
 struct TensorInfo {
   std::string name, kind, dtype;
@@ -222,8 +179,8 @@ LogicalResult Planner::planCall(Step &step, Operation *call,
         for (OpOperand &use : old.getUses()) {
           Operation *user = use.getOwner();
           if (user == call) {
-            if (!isInPlaceSafe(callee, use.getOperandNumber(),
-                               r.getResultNumber()))
+            if (!mlir::fm::isInPlaceWriteSafe(callee, use.getOperandNumber(),
+                                              r.getResultNumber()))
               return call->emitOpError()
                      << "writes @" << param << " in place but @"
                      << callee.getSymName() << " does not read it pointwise";

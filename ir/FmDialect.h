@@ -42,6 +42,14 @@ LogicalResult inferClassification(std::optional<Location> loc, StringRef opName,
                                   SmallVectorImpl<Type> &types);
 LogicalResult verifyAxis(Operation *op, Type input, int64_t axis);
 
+/// True if `kernel` (an outlined fm.kernel function) may write result
+/// `resultIndex` into the buffer it reads as argument `argIndex`: the
+/// argument is read element by element (pointwise ops of its shape) on
+/// every path to that result, and any other output made from the old value
+/// is computed before it (the stored result reads that output back).
+bool isInPlaceWriteSafe(func::FuncOp kernel, unsigned argIndex,
+                        unsigned resultIndex);
+
 /// NumPy broadcasting of two shapes (`?` is the batch extent); nullopt if
 /// they do not broadcast.
 std::optional<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,

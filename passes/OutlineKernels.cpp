@@ -83,10 +83,9 @@ struct OutlineKernelsPass : fm::impl::OutlineKernelsPassBase<OutlineKernelsPass>
   }
 
   /// A stored value is written straight into its parameter's buffer by the
-  /// kernel that computes it. That is only safe when the old value reaches
-  /// no other output of that kernel (Halide computes outputs one after the
-  /// other): SGD's momentum buffer read from a weight-decayed gradient is
-  /// such a case. Those results go through a copy kernel instead.
+  /// kernel that computes it. Where that could clobber a value the kernel
+  /// still reads (mlir::fm::isInPlaceWriteSafe: Halide computes outputs
+  /// one after the other), the result goes through a copy kernel instead.
   void copyUnsafeInPlaceStores(func::FuncOp step) {
     for (auto store : llvm::to_vector(step.getOps<StoreOp>())) {
       auto call = store.getValue().getDefiningOp<func::CallOp>();
@@ -99,7 +98,7 @@ struct OutlineKernelsPass : fm::impl::OutlineKernelsPassBase<OutlineKernelsPass>
       for (OpOperand &operand : call->getOpOperands()) {
         auto load = operand.get().getDefiningOp<LoadOp>();
         if (load && load.getParamAttr() == store.getParamAttr() &&
-            reachesOtherOutput(kernel, operand.getOperandNumber(), result))
+            !isInPlaceWriteSafe(kernel, operand.getOperandNumber(), result))
           unsafe = true;
       }
       if (!unsafe)
@@ -109,27 +108,6 @@ struct OutlineKernelsPass : fm::impl::OutlineKernelsPassBase<OutlineKernelsPass>
                                          ValueRange{store.getValue()});
       store.getValueMutable().assign(copy.getResult(0));
     }
-  }
-
-  static bool reachesOtherOutput(func::FuncOp kernel, unsigned arg, unsigned result) {
-    auto ret = cast<func::ReturnOp>(kernel.getBody().front().getTerminator());
-    SmallVector<Value> work = {kernel.getArgument(arg)};
-    llvm::DenseSet<Value> seen;
-    while (!work.empty()) {
-      Value v = work.pop_back_val();
-      if (!seen.insert(v).second)
-        continue;
-      for (OpOperand &use : v.getUses()) {
-        if (use.getOwner() == ret.getOperation()) {
-          if (use.getOperandNumber() != result)
-            return true;
-          continue;
-        }
-        for (Value r : use.getOwner()->getResults())
-          work.push_back(r);
-      }
-    }
-    return false;
   }
 
   func::FuncOp getCopyKernel(func::FuncOp step, Type type) {
