@@ -18,11 +18,19 @@
 // changed after it:
 //  - tails: the autoschedulers let tiles of outputs shift inwards and
 //    those of intermediates round up, which assumes extents at least a
-//    tile wide; fm kernels take any batch (1, the last one of an epoch),
-//    so every split that could overrun guards its tail instead; Halide 14
-//    cannot guard a vector of atomic updates ("Atomic predicated store is
-//    not supported": Li2018 vectorises the rfactor of a loss that way),
-//    so those loops run serially;
+//    tile wide (and, for static ones, a multiple of it), and unroll loops
+//    whose extent they take from the estimates; fm kernels take any
+//    batch (1, the last one of an epoch), so every split guards its tail
+//    instead, and unrolled loops of varying extent (a filter gradient's
+//    chunks of the batch) run serially. Halide 14 cannot guard a vector
+//    of atomic updates ("Atomic predicated store is not supported":
+//    Li2018 vectorises the rfactor of a loss that way), so those loops
+//    run serially too. Guarding only the batch-sized loops was tried and
+//    dropped: some static-extent tiles of Adams2019 overran too;
+//  - Adams2019's beam search: with Halide's default beam (32 states, 5
+//    passes) it ran for over 14 minutes and grew to 9 GB on the CNN's
+//    kernels before it was stopped; fm asks for a greedy search (beam 1)
+//    unless HL_BEAM_SIZE says otherwise (docs/codegen.md has figures);
 //  - the log: Adams2019 and Mullapudi2016 print statistics on stderr for
 //    every kernel, which would bury fmc's own messages; it is dropped
 //    unless HL_DEBUG_AUTOSCHEDULE asks for it.
@@ -59,6 +67,9 @@ static const std::map<std::string, std::string> kPlugins = {
 /// costs this many arithmetic ops) only matters to Mullapudi2016.
 static constexpr uint64_t kDefaultCacheBytes = 16ull << 20;
 static constexpr float kBalance = 40;
+/// Adams2019's beam when HL_BEAM_SIZE is unset: greedy (the header says
+/// why).
+static constexpr const char *kAdamsBeamSize = "1";
 
 /// "32768K" -> 33554432; 0 if it does not parse.
 static uint64_t parseCacheSize(const std::string &text) {
@@ -145,6 +156,11 @@ runAutoscheduler(Halide::Pipeline &pipeline, const std::string &name,
   static std::mutex mutex;
   static std::set<std::string> registered;
   std::unique_lock<std::mutex> lock(mutex);
+  // Adams2019 reads its search parameters from the environment on every
+  // call; setenv without overwriting keeps the user's choice. Done under
+  // the mutex, before any autoscheduler runs.
+  if (name == "Adams2019")
+    ::setenv("HL_BEAM_SIZE", kAdamsBeamSize, /*overwrite=*/0);
   if (registered.count(name)) {
     lock.unlock();
     return pipeline.auto_schedule(name, target, params);
@@ -178,28 +194,41 @@ runAutoscheduler(Halide::Pipeline &pipeline, const std::string &name,
   return pipeline.auto_schedule(name, target, params);
 }
 
-/// Makes every split of every Func of `pipeline` guard its tail, and the
-/// vector loops of atomic updates serial (the header says why). The Funcs
-/// are walked from the outputs rather than taken from the kernel's
-/// stages: an autoscheduler may add Funcs of its own (Li2018's rfactor).
-static void guardTails(const Halide::Pipeline &pipeline) {
+/// Adapts the autoscheduler's loops to any batch (the header says why):
+/// every split guards its tail; unrolled loops whose extent may vary and
+/// vector loops of atomic updates run serially. The Funcs are walked from
+/// the outputs rather than taken from the kernel's stages: an
+/// autoscheduler may add Funcs of its own (Li2018's rfactor).
+static void fitAnyBatch(const Halide::Pipeline &pipeline) {
   using namespace Halide::Internal;
-  auto guard = [](StageSchedule &schedule) {
+  auto fit = [](StageSchedule &schedule) {
+    // The loops whose extent is a constant whatever the batch: inner
+    // loops of splits by a constant (tails are guarded inside them) and
+    // reductions over constant domains.
+    std::set<std::string> constant;
     for (Split &split : schedule.splits())
-      if (split.is_split())
+      if (split.is_split()) {
         split.tail = Halide::TailStrategy::GuardWithIf;
-    if (schedule.atomic())
-      for (Dim &dim : schedule.dims())
-        if (dim.for_type == ForType::Vectorized)
-          dim.for_type = ForType::Serial;
+        if (is_const(split.factor))
+          constant.insert(split.inner);
+      }
+    for (const ReductionVariable &r : schedule.rvars())
+      if (is_const(r.extent))
+        constant.insert(r.var);
+    for (Dim &dim : schedule.dims()) {
+      if (dim.for_type == ForType::Vectorized && schedule.atomic())
+        dim.for_type = ForType::Serial;
+      if (dim.for_type == ForType::Unrolled && !constant.count(dim.var))
+        dim.for_type = ForType::Serial;
+    }
   };
   std::vector<Function> outputs;
   for (const Halide::Func &f : pipeline.outputs())
     outputs.push_back(f.function());
   for (auto &[name, f] : build_environment(outputs)) {
-    guard(f.definition().schedule());
+    fit(f.definition().schedule());
     for (size_t i = 0; i < f.updates().size(); ++i)
-      guard(f.update(static_cast<int>(i)).schedule());
+      fit(f.update(static_cast<int>(i)).schedule());
   }
 }
 
@@ -236,5 +265,5 @@ void fm::autoScheduleKernel(LoweredKernel &kernel,
     QuietStderr quiet;
     runAutoscheduler(pipeline, options.autoscheduler, options.target, params);
   }
-  guardTails(pipeline);
+  fitAnyBatch(pipeline);
 }
