@@ -14,8 +14,7 @@
 // ScheduleOptions::batchEstimate. Pipeline::auto_schedule applies the
 // schedule it finds to the pipeline's Funcs (the Funcs share their
 // contents with the kernel's; AutoScheduleTest checks that the result
-// runs scheduled), so nothing needs schedule_source. Two things are
-// changed after it:
+// runs scheduled), so nothing needs schedule_source. Around it:
 //  - tails: the autoschedulers let tiles of outputs shift inwards and
 //    those of intermediates round up, which assumes extents at least a
 //    tile wide (and, for static ones, a multiple of it), and unroll loops
@@ -31,9 +30,9 @@
 //    passes) it ran for over 14 minutes and grew to 9 GB on the CNN's
 //    kernels before it was stopped; fm asks for a greedy search (beam 1)
 //    unless HL_BEAM_SIZE says otherwise (docs/codegen.md has figures);
-//  - the log: Adams2019 and Mullapudi2016 print statistics on stderr for
-//    every kernel, which would bury fmc's own messages; it is dropped
-//    unless HL_DEBUG_AUTOSCHEDULE asks for it.
+//  - the log: Adams2019 prints cache statistics on stderr for every
+//    kernel, which would bury fmc's own messages; the autoschedulers'
+//    stderr is dropped unless HL_DEBUG_AUTOSCHEDULE asks for it.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/AutoSchedule.h"
