@@ -28,15 +28,15 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/EmitLibrary.h"
+#include "codegen/KernelCache.h"
 #include "frontend/AST.h"
 #include "frontend/Diagnostics.h"
 #include "frontend/MLIRGen.h"
 #include "frontend/Parser.h"
-#include "codegen/EmitLibrary.h"
-#include "codegen/KernelCache.h"
-#include "tools/fmc/PlanReport.h"
 #include "ir/FmDialect.h"
 #include "passes/Passes.h"
+#include "tools/fmc/PlanReport.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
@@ -53,10 +53,13 @@
 
 namespace cl = llvm::cl;
 
-static cl::opt<std::string> inputFilename(cl::Positional,
-                                          cl::desc("<input .fm file>"),
-                                          cl::init("-"),
-                                          cl::value_desc("filename"));
+// Only fmc's own options in --help: the LLVM and MLIR libraries register
+// hundreds of their own.
+static cl::OptionCategory fmcCategory("fmc options");
+
+static cl::opt<std::string>
+    inputFilename(cl::Positional, cl::desc("<input .fm file>"), cl::init("-"),
+                  cl::value_desc("filename"), cl::cat(fmcCategory));
 
 namespace {
 /// The stops of the pipeline, in order. Add new stages at their place in
@@ -79,8 +82,10 @@ static cl::opt<Action> emitAction(
     "emit", cl::desc("Select the kind of output desired"),
     cl::init(Action::None),
     cl::values(clEnumValN(Action::DumpAST, "ast", "print the AST"),
-               clEnumValN(Action::DumpMLIR, "mlir", "print the fm dialect from MLIRGen"),
-               clEnumValN(Action::DumpSteps, "steps", "print the step functions"),
+               clEnumValN(Action::DumpMLIR, "mlir",
+                          "print the fm dialect from MLIRGen"),
+               clEnumValN(Action::DumpSteps, "steps",
+                          "print the step functions"),
                clEnumValN(Action::DumpGrad, "grad", "print after autodiff"),
                clEnumValN(Action::DumpOptimized, "optimized",
                           "print after the optimizer update"),
@@ -91,60 +96,65 @@ static cl::opt<Action> emitAction(
                clEnumValN(Action::DumpHalide, "halide",
                           "print each kernel's scheduled Halide pipeline"),
                clEnumValN(Action::DumpPlan, "plan",
-                          "print the memory plan of the temps")));
+                          "print the memory plan of the temps")),
+    cl::cat(fmcCategory));
 
 static cl::opt<int64_t>
     planBatch("batch",
               cl::desc("Batch size for --emit=plan (default: the train "
                        "block's batch)"),
-              cl::init(0));
+              cl::init(0), cl::cat(fmcCategory));
 
 static cl::list<std::string> trainOverrides(
     "set", cl::desc("Override a train key, e.g. --set 'optimizer=sgd(lr=0.1)'"),
-    cl::value_desc("key=value"));
+    cl::value_desc("key=value"), cl::cat(fmcCategory));
 
 static cl::opt<std::string>
     outputDir("o", cl::desc("Write the model library to this folder"),
-              cl::value_desc("dir"), cl::init(""));
+              cl::value_desc("dir"), cl::init(""), cl::cat(fmcCategory));
 static cl::opt<bool> emitShared("shared",
-                                cl::desc("Also link libMODEL.so (for fmrun)"));
+                                cl::desc("Also link libMODEL.so (for fmrun)"),
+                                cl::cat(fmcCategory));
 static cl::opt<std::string>
     target("target", cl::desc("Halide target (default: host; e.g. host-cuda)"),
-           cl::init("host"));
+           cl::init("host"), cl::cat(fmcCategory));
 static cl::opt<std::string>
     schedule("schedule",
              cl::desc("Kernel schedules: hand (default), root (unscheduled "
                       "reference), or Halide's autoschedulers adams2019, "
                       "mullapudi2016, li2018"),
-             cl::init("hand"));
+             cl::init("hand"), cl::cat(fmcCategory));
 
 static cl::opt<std::string> cacheDir(
     "cache-dir",
     cl::desc("Keep compiled kernels here (default: $FM_CACHE_DIR/kernels, "
              "$XDG_CACHE_HOME/fm/kernels or ~/.cache/fm/kernels)"),
-    cl::value_desc("dir"), cl::init(""));
+    cl::value_desc("dir"), cl::init(""), cl::cat(fmcCategory));
 static cl::opt<bool> noCache("no-cache",
                              cl::desc("Compile every kernel; neither read "
-                                      "nor write the kernel cache"));
+                                      "nor write the kernel cache"),
+                             cl::cat(fmcCategory));
 static cl::opt<bool> verbose(
-    "v", cl::desc("Report kernels compiled and cached, and each step's time"));
+    "v", cl::desc("Report kernels compiled and cached, and each step's time"),
+    cl::cat(fmcCategory));
 static cl::alias verboseLong("verbose", cl::desc("Alias for -v"),
-                             cl::aliasopt(verbose));
+                             cl::aliasopt(verbose), cl::cat(fmcCategory));
 
 static cl::opt<bool>
     fuse("fuse",
          cl::desc("Fuse ops into kernels (default); --fuse=false makes every "
                   "op a kernel of its own, the unfused reference"),
-         cl::init(true));
+         cl::init(true), cl::cat(fmcCategory));
 
 static cl::opt<std::string>
-    modelName("model", cl::desc("The model to compile (default: the file's only one)"),
-              cl::init(""));
+    modelName("model",
+              cl::desc("The model to compile (default: the file's only one)"),
+              cl::init(""), cl::cat(fmcCategory));
 
 static cl::opt<unsigned>
     errorLimit("error-limit",
                cl::desc("Stop after this many errors (0: no limit)"),
-               cl::init(50));
+               cl::init(50), cl::cat(fmcCategory));
 
 /// Reads and parses the input file. Returns null after reporting errors.
 static std::unique_ptr<fm::ModuleAST>
@@ -154,8 +164,7 @@ parseInputFile(llvm::SourceMgr &sourceMgr, fm::DiagnosticEngine &diag) {
                                          /*RequiresNullTerminator=*/false);
   if (std::error_code ec = fileOrErr.getError()) {
     llvm::WithColor::error(llvm::errs(), "fmc")
-        << "could not open '" << inputFilename << "': " << ec.message()
-        << "\n";
+        << "could not open '" << inputFilename << "': " << ec.message() << "\n";
     return nullptr;
   }
   unsigned bufferID =
@@ -167,8 +176,8 @@ parseInputFile(llvm::SourceMgr &sourceMgr, fm::DiagnosticEngine &diag) {
 ///   fmc: kernels: 0 compiled, 27 cached (27 kernels); runtime cached
 ///   fmc: time: passes 0.09 s, plan 0.05 s, lower 0.00 s, ...
 /// `passes` is everything before codegen (parsing, MLIRGen, the passes).
-static void printStats(const fm::EmitStats &stats, double passes,
-                       double total, const std::string &cache) {
+static void printStats(const fm::EmitStats &stats, double passes, double total,
+                       const std::string &cache) {
   llvm::raw_ostream &os = llvm::errs();
   os << "fmc: kernels: " << stats.compiled << " compiled, " << stats.cached
      << " cached (" << stats.kernels << " kernels)";
@@ -182,19 +191,19 @@ static void printStats(const fm::EmitStats &stats, double passes,
                      "compile %.2f s, runtime %.2f s, descriptor %.2f s, "
                      "archive %.2f s, link %.2f s; total %.2f s\n",
                      passes, stats.plan, stats.lower, stats.compile,
-                     stats.runtime, stats.descriptor, stats.archive,
-                     stats.link, total);
+                     stats.runtime, stats.descriptor, stats.archive, stats.link,
+                     total);
 }
 
 static double secondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
       .count();
 }
 
 int main(int argc, char **argv) {
   auto started = std::chrono::steady_clock::now();
   llvm::InitLLVM initLLVM(argc, argv);
+  cl::HideUnrelatedOptions(fmcCategory);
   cl::ParseCommandLineOptions(argc, argv, "fm model compiler\n");
 
   llvm::SourceMgr sourceMgr;
