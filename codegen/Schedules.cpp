@@ -20,7 +20,8 @@
 //  - transposes that are materialised: square blocks of vector width.
 //  - reductions: compute_root; vectorised over the innermost kept axis
 //    when the reduced axes are outer ones (bias gradients), parallel over
-//    the outermost kept axis when the result is large.
+//    the outermost kept axis when the result is large, over the widest
+//    kept axis when a small result reduces a large input.
 //  - pointwise: inlined into consumers; outputs (and materialised matmul
 //    operands) are vectorised over their innermost axis and parallel
 //    over row blocks of their outermost axis when large.
@@ -196,11 +197,34 @@ void HandScheduler::scheduleReduction(const Stage &stage) {
     f.vectorize(args[0], vec, TailStrategy::GuardWithIf);
     update.vectorize(args[0], vec, TailStrategy::GuardWithIf);
   }
+  bool vectorized = !stage.reducesInnermost && f.outputs() == 1;
   if (getElements(stage.shape) >= kParallelElements) {
     Var outer = args.back();
     f.parallel(outer);
     update.parallel(outer);
+    return;
   }
+  // A small result of a large reduction (a bias gradient, [C] from
+  // [N, C, H, W]; batch-norm statistics) would walk its whole input on one
+  // thread: split the work over the widest kept axis instead.
+  int64_t inputElements = 0;
+  for (const Halide::Func &p : stage.producers)
+    if (const Stage *producer = kernel.findStage(p))
+      inputElements = std::max(inputElements, getElements(producer->shape));
+  if (inputElements < 4 * kParallelElements ||
+      stage.shape.size() != args.size())
+    return;
+  int widest = -1;
+  int64_t widestExtent = 1;
+  for (size_t i = vectorized ? 1 : 0; i < args.size(); ++i) {
+    int64_t extent = stage.shape[stage.shape.size() - 1 - i];
+    if (extent > widestExtent) {
+      widest = static_cast<int>(i);
+      widestExtent = extent;
+    }
+  }
+  if (widest >= 0)
+    update.parallel(args[widest]);
 }
 
 void HandScheduler::scheduleMatMul(const Stage &root,
