@@ -92,19 +92,7 @@ TEST_P(AutoScheduleTest, MatchesRoot) {
   ASSERT_TRUE(root);
   std::mt19937 rng(11);
   // 64 is the estimate the schedule was made for; the others take tails.
-  for (int batch : {1, 5, 64, 65}) {
-    SCOPED_TRACE("batch " + std::to_string(batch));
-    std::vector<Halide::Buffer<>> args =
-        randomArgs(scheduled->getKernel(), batch, rng);
-    std::vector<Host> expected = runKernel(*root, args, batch);
-    std::vector<Host> actual = runKernel(*scheduled, args, batch);
-    ASSERT_EQ(actual.size(), expected.size());
-    for (size_t o = 0; o < actual.size(); ++o) {
-      std::string message;
-      EXPECT_TRUE(allClose(actual[o], expected[o], 1e-4, 1e-6, message))
-          << "output " << o << ": " << message;
-    }
-  }
+  expectSameOutputs(*scheduled, *root, {1, 5, 64, 65}, rng, 1e-4, 1e-6);
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -229,3 +229,21 @@ bool fm::test::allClose(const Host &actual, const Host &expected, double rtol,
   message = os.str();
   return false;
 }
+
+void fm::test::expectSameOutputs(JitKernel &actual, JitKernel &expected,
+                                 const std::vector<int> &batches,
+                                 std::mt19937 &rng, double rtol, double atol) {
+  for (int batch : batches) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    std::vector<Halide::Buffer<>> args =
+        randomArgs(actual.getKernel(), batch, rng);
+    std::vector<Host> want = runKernel(expected, args, batch);
+    std::vector<Host> got = runKernel(actual, args, batch);
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t o = 0; o < got.size(); ++o) {
+      std::string message;
+      EXPECT_TRUE(allClose(got[o], want[o], rtol, atol, message))
+          << "output " << o << ": " << message;
+    }
+  }
+}

@@ -73,6 +73,13 @@ Host fromBuffer(const Halide::Buffer<> &b);
 std::vector<Halide::Buffer<>> randomArgs(const LoweredKernel &kernel, int batch,
                                          std::mt19937 &rng);
 
+/// Runs `actual` and `expected` on the same random arguments at each batch
+/// extent and expects every output to agree within `rtol`/`atol`
+/// (scheduled kernels against the all-root reference).
+void expectSameOutputs(JitKernel &actual, JitKernel &expected,
+                       const std::vector<int> &batches, std::mt19937 &rng,
+                       double rtol, double atol);
+
 /// Runs `kernel` with the given arguments; fails the current test on error.
 std::vector<Host> runKernel(JitKernel &kernel,
                             const std::vector<Halide::Buffer<>> &args,
