@@ -140,6 +140,35 @@ void HandScheduler::schedulePointwise(const Stage &stage) {
     return;
   }
   int64_t run = stage.contiguousRun;
+  // Rows shorter than a vector (3x3 filters: an optimizer update walks
+  // [O, C, 3, 3]) would be predicated vectors of 3 lanes in 8: fuse the
+  // inner dimensions of static extent (dense strides make the fused index
+  // a ramp again) until a row holds several vectors.
+  int64_t inner = stage.shape.back();
+  if (stage.kind == StageKind::Pointwise && inner > 0 && inner < vec) {
+    Var fused = args[0];
+    size_t next = 1;
+    for (; next < args.size() && inner < 8 * vec; ++next) {
+      int64_t extent = stage.shape[stage.shape.size() - 1 - next];
+      if (extent < 0)
+        break;
+      Var joined(fused.name() + "_" + args[next].name());
+      f.fuse(fused, args[next], joined);
+      fused = joined;
+      inner *= extent;
+    }
+    if (elements < kParallelElements) {
+      f.vectorize(fused, vec, TailStrategy::GuardWithIf);
+    } else if (next < args.size()) {
+      f.vectorize(fused, vec, TailStrategy::GuardWithIf).parallel(args.back());
+    } else { // one loop: parallel blocks of it
+      Var o(fused.name() + "_o"), i(fused.name() + "_i");
+      f.split(fused, o, i, vec * 64, TailStrategy::GuardWithIf)
+          .parallel(o)
+          .vectorize(i, vec, TailStrategy::GuardWithIf);
+    }
+    return;
+  }
   if (stage.kind == StageKind::Reshape && run >= 4 && run % vec != 0) {
     // Vectors within runs that are contiguous in the input too: dense
     // loads instead of gathers ([N, 1, 28, 28] -> [N, 784]: runs of 28).
@@ -223,8 +252,28 @@ void HandScheduler::scheduleReduction(const Stage &stage) {
       widestExtent = extent;
     }
   }
-  if (widest >= 0)
+  if (widest < 0)
+    return;
+  // Rows summed one element at a time wait on each add (a bias gradient
+  // is 1.4M dependent adds in the Fashion-MNIST CNN): sum them in a
+  // vector of partial sums along the rows instead, added up at the end.
+  // The order of the additions is fixed by the schedule, not the threads.
+  const int64_t *rowExtent = Halide::Internal::as_const_int(
+      f.function().update(0).schedule().rvars()[0].extent);
+  if (stage.reducesInnermost && f.outputs() == 1 && rowExtent &&
+      *rowExtent >= vec) {
+    Halide::RVar row = f.rvars(0)[0], rowOuter("row_o"), rowInner("row_i");
+    Var lane("lane");
+    update.split(row, rowOuter, rowInner, vec, TailStrategy::GuardWithIf);
+    Halide::Func partial = update.rfactor(rowInner, lane);
+    // Each task keeps its own partial sums (in registers): a shared
+    // buffer would put two tasks' sums on one cache line.
     update.parallel(args[widest]);
+    partial.compute_at(f, args[widest]).vectorize(lane);
+    partial.update().vectorize(lane);
+    return;
+  }
+  update.parallel(args[widest]);
 }
 
 void HandScheduler::scheduleMatMul(const Stage &root,
@@ -373,8 +422,7 @@ void HandScheduler::run() {
       scheduleReduction(stage);
     else if (stage.kind == StageKind::Transpose && stage.shape.size() == 2)
       scheduleTranspose(stage);
-    else if (stage.kind == StageKind::ConvPack ||
-             stage.kind == StageKind::Conv)
+    else if (stage.kind == StageKind::ConvPack || stage.kind == StageKind::Conv)
       continue; // scheduled with their convolution (2b)
     else if (stage.kind != StageKind::MatMulAcc)
       schedulePointwise(stage);

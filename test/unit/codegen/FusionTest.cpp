@@ -319,11 +319,20 @@ std::string withSgd(std::string source) {
                             "optimizer = sgd(lr=0.1)");
 }
 
+/// The model in f64: batch norm over a batch of 5 subtracts nearly equal
+/// sums, which lifts f32 rounding (different sum orders in the fused and
+/// reference kernels) to 1e-5 relative in some gradients.
+std::string inF64(std::string source) {
+  return std::regex_replace(source, std::regex("input x: f32"), "input x: f64");
+}
+
 TEST(FusionTest, ExamplesFusedMatchUnfused) {
   for (const char *name : {"fashion_cnn.fm", "fashion_cnn_bn.fm"}) {
     SCOPED_TRACE(name);
-    auto [fused, unfused] =
-        checkFusedMatchesUnfused(withSgd(readExample(name)), 5, 10);
+    std::string source = withSgd(readExample(name));
+    if (std::string(name) == "fashion_cnn_bn.fm")
+      source = inF64(source);
+    auto [fused, unfused] = checkFusedMatchesUnfused(source, 5, 10);
     // Fusion did happen: far fewer kernels than ops.
     EXPECT_GT(fused, 10);
     EXPECT_LT(2 * fused, unfused);
