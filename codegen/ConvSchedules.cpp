@@ -328,12 +328,20 @@ void fm::conv::scheduleConvolution(const ScheduleContext &ctx,
   // acc is (ch, x, y, n): row-major [n, y, x, ch].
   int64_t height = acc.shape[1], width = acc.shape[2], channels = acc.shape[3];
   Placement where{ctx.getExtent(acc.shape[0]), false, output, channels};
+  // A col2im gather reading the columns directly reads vectors of
+  // channels (scheduleWindow); a pooling reads rows along x.
+  bool gatherChannels = false;
+  if (within)
+    for (const Func &p : within->producers)
+      gatherChannels |= p.name() == out.name() &&
+                        within->shape[1] >=
+                            ctx.getVectorSize(f.output_types()[0]);
   if (within) {
-    // Channels innermost when the gather reads vectors of channels
-    // (scheduleWindow): a tile then stores whole vectors too.
+    // Channels innermost when the gather reads vectors of channels: a tile
+    // then stores whole vectors too.
     std::vector<Var> r = out.args();
     out.compute_at(within->func, within->func.args().back());
-    if (within->shape[1] >= ctx.getVectorSize(f.output_types()[0]))
+    if (gatherChannels)
       out.reorder_storage(r[2], r[0], r[1], r[3]);
     where.images = 1, where.nested = true;
   } else if (!output) {
@@ -355,8 +363,7 @@ void fm::conv::scheduleConvolution(const ScheduleContext &ctx,
        f.function().update(0).schedule().rvars())
     if (const int64_t *extent = Halide::Internal::as_const_int(rv.extent))
       steps *= *extent;
-  bool denseChannels =
-      within && within->shape[1] >= ctx.getVectorSize(f.output_types()[0]);
+  bool denseChannels = gatherChannels;
   Tile spatial = chooseSpatialTile(ctx, width, height, channels, lanes,
                                    TileCost{steps, 1});
   if (acc.groups == 1 && channels >= lanes) {

@@ -31,8 +31,9 @@ struct ScheduleContext {
 /// Schedules a ConvAcc and its packs inside the tiles of `root`: the Conv
 /// stage reading the accumulator, or the pointwise Func it is fused into
 /// (`relu(conv + bias)`), which gets the register-tiled loop nest. With
-/// `within` (a Window stage, the only reader of root), root is computed
-/// per image inside that stage's loop over images.
+/// `within` (a Window stage, the only reader of root: a col2im gather, or
+/// a pooling through bias and activation), root is computed per image
+/// inside that stage's loop over images.
 void scheduleConvolution(const ScheduleContext &ctx, const Stage &root,
                          const Stage &acc, const Stage *within = nullptr);
 

@@ -86,6 +86,7 @@ private:
     return n;
   }
   const Stage *findFusionRoot(const Stage &matmul) const;
+  const Stage *findWindowReader(const Stage &conv) const;
   void schedulePointwise(const Stage &stage);
   void scheduleReduction(const Stage &stage);
   void scheduleTranspose(const Stage &stage);
@@ -97,6 +98,26 @@ private:
 //===----------------------------------------------------------------------===//
 // Graph queries
 //===----------------------------------------------------------------------===//
+
+/// The window op that alone reads `conv`, directly (col2im) or through a
+/// chain of same-shaped pointwise stages that nothing else reads (bias and
+/// activation before a pooling), if conv's result is not an output.
+const Stage *HandScheduler::findWindowReader(const Stage &conv) const {
+  const Stage *at = &conv;
+  while (!kernel.isOutput(at->func)) {
+    auto it = consumers.find(at->func.name());
+    if (it == consumers.end() || it->second.size() != 1)
+      return nullptr;
+    const Stage *next = it->second.front();
+    if (next->kind == StageKind::Window)
+      return next;
+    if (next->kind != StageKind::Pointwise || next->shape != conv.shape ||
+        next->func.outputs() != 1 || materialised.count(next->func.name()))
+      return nullptr;
+    at = next;
+  }
+  return nullptr;
+}
 
 /// Follows `matmul`'s single-consumer chain of same-shaped pointwise
 /// stages; returns the materialised Func it ends in, or `matmul` itself.
@@ -350,12 +371,15 @@ void HandScheduler::run() {
     // convolution (col2im) gets a loop nest that the convolution nests in.
     if (stage.kind == StageKind::Window)
       for (const Halide::Func &p : stage.producers)
-        if (const Stage *producer = kernel.findStage(p)) {
+        if (const Stage *producer = kernel.findStage(p))
           if (producer->kind == StageKind::Window)
             materialised.insert(p.name());
-          if (producer->kind == StageKind::Conv)
-            materialised.insert(stage.func.name());
-        }
+    // So does a pooling of a convolution's activation that is not written
+    // out (conv + bias + relu + pool in inference): the convolution is made
+    // an image at a time inside the pooling's loop.
+    if (stage.kind == StageKind::Conv)
+      if (const Stage *window = findWindowReader(stage))
+        materialised.insert(window->func.name());
     if (stage.kind != StageKind::MatMulAcc)
       continue;
     for (const Halide::Func &p : stage.producers) {
@@ -393,13 +417,9 @@ void HandScheduler::run() {
         root = &stage;
       roots[root->func.name()] = root;
       materialised.insert(root->func.name());
-      // Columns read by a col2im gather are made per image inside it.
-      const Stage *within = nullptr;
-      auto it = consumers.find(stage.func.name());
-      if (root == &stage && !kernel.isOutput(stage.func) &&
-          it != consumers.end() && it->second.size() == 1 &&
-          it->second.front()->kind == StageKind::Window)
-        within = it->second.front();
+      // Columns read by a col2im gather, and activations read only by a
+      // pooling, are made per image inside the window op's loop.
+      const Stage *within = root == &stage ? findWindowReader(stage) : nullptr;
       conv::scheduleConvolution(convContext, *root,
                                 *kernel.findStage(stage.producers.front()),
                                 within);

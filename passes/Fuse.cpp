@@ -82,6 +82,11 @@ bool isLayoutOp(Operation *op) { return isa<TransposeOp, ReshapeOp>(op); }
 ///  4. Any op joins a group made only of layout ops (transposes, reshapes)
 ///     that feed it alone: a matmul or pooling reads its transposed or
 ///     reshaped operand from inside its own pipeline.
+///  5. Pooling joins the group producing its operand when nothing else
+///     reads that operand (inference: conv + bias + relu + pool is one
+///     kernel that makes the activation an image at a time and never
+///     writes it out). In training the backward pass reads the
+///     activation, which must then be written anyway: no fusion.
 bool joinsGroup(Operation *op, const Group &group,
                 const llvm::DenseMap<Operation *, unsigned> &groupOf,
                 unsigned groupIndex) {
@@ -102,6 +107,10 @@ bool joinsGroup(Operation *op, const Group &group,
           op) &&
       readsGroup(op))
     return true;
+  if (isa<MaxPool2DOp, AvgPool2DOp>(op) && readsGroup(op)) {
+    Operation *producer = op->getOperand(0).getDefiningOp();
+    return producer && producer->hasOneUse() && !leavesStep(producer);
+  }
   auto inGroup = [&](Operation *u) {
     auto it = groupOf.find(u);
     return it != groupOf.end() && it->second == groupIndex;

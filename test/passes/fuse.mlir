@@ -86,6 +86,29 @@ module {
     return %m, %db : tensor<?x3xf32>, tensor<4xf32>
   }
 
+  // Rule 5: in inference nothing else reads the activation, so the
+  // pooling joins the convolution's group (contrast @train_step, where
+  // the backward pass reads %y and the pooling is a kernel of its own).
+  // CHECK-LABEL: func.func @predict
+  func.func @predict(%x: tensor<?x1x6x6xf32> {fm.input = "x"}) -> tensor<?x4x2x2xf32> attributes {fm.step = "predict"} {
+    %w = fm.load @w : tensor<4x1x3x3xf32>
+    %b = fm.load @b : tensor<4xf32>
+    // CHECK: %[[P:.+]] = fm.fused "conv2d" -> tensor<?x4x2x2xf32> {
+    // CHECK-NEXT: fm.conv2d
+    // CHECK-NEXT: fm.reshape
+    // CHECK-NEXT: fm.add
+    // CHECK-NEXT: fm.relu
+    // CHECK-NEXT: fm.maxpool2d
+    // CHECK-NEXT: fm.yield
+    // CHECK: return %[[P]]
+    %c = fm.conv2d %x, %w {dilation = array<i64: 1, 1>, groups = 1 : i64, padding = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : tensor<?x1x6x6xf32>, tensor<4x1x3x3xf32> -> tensor<?x4x4x4xf32>
+    %b3 = fm.reshape %b : tensor<4xf32> -> tensor<4x1x1xf32>
+    %s = fm.add %c, %b3 : tensor<?x4x4x4xf32>, tensor<4x1x1xf32> -> tensor<?x4x4x4xf32>
+    %y = fm.relu %s : tensor<?x4x4x4xf32> -> tensor<?x4x4x4xf32>
+    %p = fm.maxpool2d %y {kernel = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : tensor<?x4x4x4xf32> -> tensor<?x4x2x2xf32>
+    return %p : tensor<?x4x2x2xf32>
+  }
+
   // Kernels are named by their anchor; a region's operands become the
   // kernel's arguments, in order of first use.
   // KERNELS-DAG: func.func private @k0_conv2d(%{{.+}}: tensor<?x1x6x6xf32>, %{{.+}}: tensor<4x1x3x3xf32>, %{{.+}}: tensor<4xf32>) -> tensor<?x4x4x4xf32> attributes {fm.kernel}
