@@ -499,24 +499,10 @@ TEST_P(ConvScheduleTest, HandMatchesRootAndReruns) {
   std::unique_ptr<JitKernel> root = jitKernel(func, ScheduleKind::Root);
   ASSERT_TRUE(hand && root);
   std::mt19937 rng(11);
-  for (int batch : {1, 3, 64, 65}) {
-    SCOPED_TRACE("batch " + std::to_string(batch));
-    std::vector<Halide::Buffer<>> args =
-        randomArgs(hand->getKernel(), batch, rng);
-    std::vector<Host> expected = runKernel(*root, args, batch);
-    std::vector<Host> actual = runKernel(*hand, args, batch);
-    std::vector<Host> again = runKernel(*hand, args, batch);
-    ASSERT_EQ(actual.size(), expected.size());
-    for (size_t o = 0; o < actual.size(); ++o) {
-      std::string message;
-      // f32 sums of up to 576 products whose partial sums reach ~10:
-      // vector and scalar code round differently (FMA contraction).
-      EXPECT_TRUE(allClose(actual[o], expected[o], 1e-4, 1e-4, message))
-          << "output " << o << ": " << message;
-      EXPECT_EQ(actual[o].data, again[o].data)
-          << "output " << o << " differs between two runs";
-    }
-  }
+  // f32 sums of up to 576 products whose partial sums reach ~10: vector
+  // and scalar code round differently (FMA contraction).
+  expectSameOutputs(*hand, *root, {1, 3, 64, 65}, rng, 1e-4, 1e-4,
+                    /*rerun=*/true);
 }
 
 INSTANTIATE_TEST_SUITE_P(Kernels, ConvScheduleTest,

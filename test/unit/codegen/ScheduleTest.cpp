@@ -97,19 +97,7 @@ TEST_P(ScheduleTest, HandMatchesRoot) {
   std::unique_ptr<JitKernel> root = jitKernel(func, ScheduleKind::Root);
   ASSERT_TRUE(hand && root);
   std::mt19937 rng(7);
-  for (int batch : {1, 3, 64, 65}) {
-    SCOPED_TRACE("batch " + std::to_string(batch));
-    std::vector<Halide::Buffer<>> args =
-        randomArgs(hand->getKernel(), batch, rng);
-    std::vector<Host> expected = runKernel(*root, args, batch);
-    std::vector<Host> actual = runKernel(*hand, args, batch);
-    ASSERT_EQ(actual.size(), expected.size());
-    for (size_t o = 0; o < actual.size(); ++o) {
-      std::string message;
-      EXPECT_TRUE(allClose(actual[o], expected[o], 1e-5, 1e-6, message))
-          << "output " << o << ": " << message;
-    }
-  }
+  expectSameOutputs(*hand, *root, {1, 3, 64, 65}, rng, 1e-5, 1e-6);
 }
 
 INSTANTIATE_TEST_SUITE_P(Kernels, ScheduleTest,

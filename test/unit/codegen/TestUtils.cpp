@@ -232,7 +232,8 @@ bool fm::test::allClose(const Host &actual, const Host &expected, double rtol,
 
 void fm::test::expectSameOutputs(JitKernel &actual, JitKernel &expected,
                                  const std::vector<int> &batches,
-                                 std::mt19937 &rng, double rtol, double atol) {
+                                 std::mt19937 &rng, double rtol, double atol,
+                                 bool rerun) {
   for (int batch : batches) {
     SCOPED_TRACE("batch " + std::to_string(batch));
     std::vector<Halide::Buffer<>> args =
@@ -245,5 +246,11 @@ void fm::test::expectSameOutputs(JitKernel &actual, JitKernel &expected,
       EXPECT_TRUE(allClose(got[o], want[o], rtol, atol, message))
           << "output " << o << ": " << message;
     }
+    if (!rerun)
+      continue;
+    std::vector<Host> again = runKernel(actual, args, batch);
+    for (size_t o = 0; o < got.size(); ++o)
+      EXPECT_EQ(got[o].data, again[o].data)
+          << "output " << o << " differs between two runs";
   }
 }

@@ -75,10 +75,11 @@ std::vector<Halide::Buffer<>> randomArgs(const LoweredKernel &kernel, int batch,
 
 /// Runs `actual` and `expected` on the same random arguments at each batch
 /// extent and expects every output to agree within `rtol`/`atol`
-/// (scheduled kernels against the all-root reference).
+/// (scheduled kernels against the all-root reference). With `rerun`,
+/// also runs `actual` a second time and expects the same bits.
 void expectSameOutputs(JitKernel &actual, JitKernel &expected,
                        const std::vector<int> &batches, std::mt19937 &rng,
-                       double rtol, double atol);
+                       double rtol, double atol, bool rerun = false);
 
 /// Runs `kernel` with the given arguments; fails the current test on error.
 std::vector<Host> runKernel(JitKernel &kernel,
