@@ -196,6 +196,12 @@ void HandScheduler::schedulePointwise(const Stage &stage) {
     Var o(args[0].name() + "_o"), i(args[0].name() + "_i");
     f.split(args[0], o, i, static_cast<int>(run), TailStrategy::GuardWithIf)
         .vectorize(i);
+  } else if (stage.shape[0] < 0 && inner > vec && inner % vec != 0) {
+    // Rows of a batched tensor (26 wide after conv1) end in a vector
+    // shifted back over the previous one instead of a masked one (AVX2's
+    // masked stores are slow). Only batched tensors: a parameter updated
+    // in place would read back elements it had already written.
+    f.vectorize(args[0], vec, TailStrategy::ShiftInwards);
   } else {
     f.vectorize(args[0], vec, TailStrategy::GuardWithIf);
   }
