@@ -9,14 +9,16 @@ In order, each measurement a process of its own, one after the other:
      --step predict at the inference batch); PyTorch
      (../shared/bench/torch_baseline.py: training and inference, peak RSS);
   3. fmrun bench --profile on the CNN's train step: time and GFLOP/s per
-     kernel, as a fraction of the SGEMM peak.
+     kernel, as a fraction of the SGEMM peak; --rounds rounds, each after
+     a fresh SGEMM, the fastest set against the highest peak.
 Prints one table with fm, PyTorch, their ratio and the targets (PASS/FAIL),
 and writes everything as JSON (bench/results/latest.json; --json PATH).
 Method: docs/bench.md. Never run it beside a build or another benchmark:
 on this 2-core machine that halves every figure (the load is recorded).
 
 usage: bench/run.sh [--models cnn,mlp] [--epochs 2] [--threads 2]
-                    [--batch 64] [--infer-batch 256] [--quick] [--json PATH]
+                    [--batch 64] [--infer-batch 256] [--rounds 3] [--quick]
+                    [--json PATH]
 """
 import argparse, json, os, platform, shutil, subprocess, sys, tempfile, time
 
@@ -157,6 +159,22 @@ def summarize_peak(profile, peak):
             "share_of_step": round(ms / profile["ms_per_step"], 3)}
 
 
+def format_profile(bench, peak):
+    """fmrun's per-kernel table from its JSON, with a % of `peak` column."""
+    p = bench["profile"]
+    lines = ["train_step  batch %d  %.3f ms/step  %.0f img/s (fastest round)"
+             % (bench["batch"], bench["ms_per_step"], bench["img_per_s"]), "",
+             "%-28s %-36s %9s %7s %9s %8s" % ("kernel", "ops", "ms/step", "% step", "GFLOP/s", "% peak")]
+    for k in p["kernels"]:
+        ops = k["ops"] if len(k["ops"]) <= 36 else k["ops"][:33] + "..."
+        g = k.get("gflops") or 0
+        lines.append("%-28s %-36s %9.3f %6.1f%% %9s %8s" % (
+            k["name"], ops, k["ms_per_step"], 100 * k["fraction"],
+            "%.1f" % g if g else "-", "%.1f%%" % (100 * g / peak) if g else "-"))
+    lines.append("%-28s %-36s %9.3f" % ("all (profiled)", "", p["ms_per_step"]))
+    return "\n".join(lines)
+
+
 def fmt(v, digits=0):
     if v is None:
         return "-"
@@ -248,6 +266,8 @@ def main():
                     help="a check that the harness works, not a measurement: 1 epoch on 6,400 images, "
                          "smaller SGEMM, fewer bench steps")
     ap.add_argument("--no-torch", action="store_true", help="skip PyTorch (fm figures only)")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="per-kernel profile rounds (each after an SGEMM); the fastest is kept")
     ap.add_argument("--json", default=os.path.join(ROOT, "bench", "results", "latest.json"))
     ap.add_argument("--build", default=os.environ.get("FM_BUILD_DIR", os.path.join(ROOT, "build")))
     a = ap.parse_args()
@@ -258,6 +278,10 @@ def main():
     a.sgemm_n = 1024 if a.quick else 2048
     bench_steps = 5 if a.quick else 40  # 40 x 256 ~ the 10,000 test images
     profile_steps = 5 if a.quick else 50
+    if a.quick:
+        a.rounds = 1
+    if a.rounds < 1:
+        sys.exit("bench: --rounds must be at least 1")
     names = [m for m in a.models.split(",") if m]
     for m in names:
         if m not in MODELS:
@@ -293,9 +317,19 @@ def main():
                 res["models"][name]["pytorch"] = torch_run(a, name)
                 res["peer"] = res["models"][name]["pytorch"]["peer"]
         if "cnn" in libs:
-            log("fm cnn: per-kernel profile of train_step, batch %d..." % a.batch)
-            bench, profile_text = fm_bench(a, libs["cnn"], "train", a.batch, profile_steps,
-                                           ["--profile", "--peak-gflops", str(peak)])
+            # Best of rounds, each after a fresh SGEMM: this machine's speed
+            # drifts by a third over minutes (neighbours on the host), so the
+            # fastest profile is set against the highest peak seen.
+            rounds = []
+            for r in range(a.rounds):
+                peak = max(peak, sgemm_peak(a)["gflops"])
+                log("fm cnn: per-kernel profile of train_step, batch %d (round %d of %d)..."
+                    % (a.batch, r + 1, a.rounds))
+                rounds.append(fm_bench(a, libs["cnn"], "train", a.batch, profile_steps, ["--profile"]))
+            res["profile_rounds_ms"] = [round(b["ms_per_step"], 3) for b, _ in rounds]
+            res["sgemm"]["gflops"] = peak
+            bench, _ = min(rounds, key=lambda r: r[0]["ms_per_step"])
+            profile_text = format_profile(bench, peak)
             res["profile"] = bench
             res["peak"] = summarize_peak(bench["profile"], peak)
     finally:
