@@ -86,6 +86,25 @@ static uint64_t parseCacheSize(const std::string &text) {
   }
 }
 
+std::string fm::describeAutoScheduler(const ScheduleOptions &options) {
+  std::string out = "cache=" + std::to_string(getLastLevelCacheBytes());
+  if (options.autoscheduler != "Adams2019")
+    return out;
+  // The variables Halide 14's Adams2019 reads (AutoSchedule.cpp,
+  // DefaultCostModel.cpp); the beam as it will run (our default if unset).
+  static const char *const kVariables[] = {
+      "HL_BEAM_SIZE",   "HL_NUM_PASSES",      "HL_SEED",
+      "HL_WEIGHTS_DIR", "HL_RANDOM_DROPOUT", "HL_NO_SUBTILING",
+      "HL_AUTOSCHEDULE_MEMORY_LIMIT", "HL_PERMIT_FAILED_UNROLL"};
+  for (const char *name : kVariables) {
+    const char *value = std::getenv(name);
+    if (std::string(name) == "HL_BEAM_SIZE" && (!value || !*value))
+      value = kAdamsBeamSize;
+    out += std::string(":") + name + "=" + (value ? value : "");
+  }
+  return out;
+}
+
 uint64_t fm::getLastLevelCacheBytes() {
   uint64_t bytes = 0;
   int deepest = 0;

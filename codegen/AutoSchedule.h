@@ -13,6 +13,7 @@
 #include "codegen/Schedules.h"
 
 #include <cstdint>
+#include <string>
 
 namespace fm {
 
@@ -26,6 +27,12 @@ void autoScheduleKernel(LoweredKernel &kernel, const ScheduleOptions &options);
 /// The size of this machine's last-level cache in bytes, read from sysfs;
 /// Halide's generic 16 MiB where sysfs does not say.
 uint64_t getLastLevelCacheBytes();
+
+/// What besides the kernel and the schedule's name decides an
+/// autoscheduler's result, for the kernel cache's key: the machine
+/// parameters it is given and, for Adams2019, the search settings it reads
+/// from the environment (HL_BEAM_SIZE and the others).
+std::string describeAutoScheduler(const ScheduleOptions &options);
 
 } // namespace fm
 

@@ -23,6 +23,7 @@
 
 #include "codegen/Descriptor.h"
 #include "codegen/FmToHalide.h"
+#include "codegen/AutoSchedule.h"
 #include "codegen/KernelCache.h"
 #include "codegen/LibrarySource.h"
 #include "codegen/Schedules.h"
@@ -129,8 +130,12 @@ static std::string describeSchedule(const ::fm::EmitOptions &options,
   unsigned threads = schedule.threads > 0
                          ? unsigned(schedule.threads)
                          : std::thread::hardware_concurrency();
-  return options.schedule + ":batch=" + std::to_string(schedule.batchEstimate) +
-         ":threads=" + std::to_string(threads);
+  std::string text = options.schedule +
+                     ":batch=" + std::to_string(schedule.batchEstimate) +
+                     ":threads=" + std::to_string(threads);
+  if (schedule.kind == ::fm::ScheduleKind::Auto)
+    text += ":" + ::fm::describeAutoScheduler(schedule);
+  return text;
 }
 
 /// Plans the module and names every kernel. With `contentSymbols` (model
