@@ -358,6 +358,8 @@ LogicalResult emitModelLibrary(ModuleOp module, const EmitOptions &options,
   stats.damaged = cache ? cache->getDamaged() : 0;
   if (!runtimeDone)
     return failure();
+  if (cache)
+    stats.pruned = cache->prune(options.cacheMaxBytes);
   objects.push_back(runtime);
   timer(stats.runtime);
 

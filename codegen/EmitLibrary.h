@@ -50,6 +50,8 @@ struct EmitOptions {
   /// Where compiled kernels are kept between runs (KernelCache.h; fmc
   /// passes getDefaultKernelCacheDir()); empty compiles every kernel.
   std::string cacheDir;
+  /// The size the cache is kept under (getKernelCacheLimit).
+  uint64_t cacheMaxBytes = uint64_t(1) << 30;
 };
 
 /// What emitModelLibrary did, for fmc -v. Identical kernels share one
@@ -59,6 +61,7 @@ struct EmitStats {
   unsigned compiled = 0; ///< objects compiled by Halide
   unsigned cached = 0;   ///< objects copied from the kernel cache
   unsigned damaged = 0;  ///< cache entries that failed their checks
+  unsigned pruned = 0;   ///< old entries removed to keep the cache's size
   bool runtimeCached = false;
   /// The first reason the cache could not be written to, if any.
   std::string cacheWarning;

@@ -28,9 +28,15 @@
 #include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
+#include <cctype>
+#include <chrono>
 #include <cstdlib>
 #include <link.h>
 #include <mutex>
+#include <vector>
+
+#include <utime.h>
 
 using namespace fm;
 
@@ -129,6 +135,79 @@ static bool writeBytes(const std::string &path, llvm::StringRef data) {
   return !os.has_error();
 }
 
+/// Marks an entry as just used (pruning removes the least recently used).
+static void touch(const std::string &path) { ::utime(path.c_str(), nullptr); }
+
+bool fm::getKernelCacheLimit(uint64_t &bytes, std::string &error) {
+  bytes = uint64_t(1) << 30;
+  const char *value = std::getenv("FM_CACHE_MAX_SIZE");
+  if (!value || !*value)
+    return true;
+  llvm::StringRef text(value);
+  unsigned shift = 20; // no unit: megabytes
+  if (text.ends_with_insensitive("k"))
+    shift = 10;
+  else if (text.ends_with_insensitive("m"))
+    shift = 20;
+  else if (text.ends_with_insensitive("g"))
+    shift = 30;
+  if (!text.empty() && std::isalpha(static_cast<unsigned char>(text.back())))
+    text = text.drop_back();
+  uint64_t count = 0;
+  if (text.getAsInteger(10, count) || count == 0 ||
+      count > (uint64_t(1) << (60 - shift))) {
+    error = std::string("FM_CACHE_MAX_SIZE must be a positive size like "
+                        "300K, 512M or 2G, but it is '") +
+            value + "'";
+    return false;
+  }
+  bytes = count << shift;
+  return true;
+}
+
+unsigned KernelCache::prune(uint64_t maxBytes) {
+  struct Entry {
+    std::string path;
+    uint64_t size;
+    llvm::sys::TimePoint<> used;
+  };
+  std::vector<Entry> entries;
+  uint64_t total = 0;
+  auto now = std::chrono::system_clock::now();
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec;
+       it.increment(ec)) {
+    llvm::sys::fs::file_status status;
+    if (llvm::sys::fs::status(it->path(), status))
+      continue;
+    llvm::StringRef name = llvm::sys::path::filename(it->path());
+    if (name.contains(".tmp-")) {
+      if (now - status.getLastModificationTime() > std::chrono::hours(1))
+        llvm::sys::fs::remove(it->path());
+      continue;
+    }
+    if (!name.ends_with(".fmk"))
+      continue;
+    entries.push_back(
+        {it->path(), status.getSize(), status.getLastModificationTime()});
+    total += status.getSize();
+  }
+  if (total <= maxBytes)
+    return 0;
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry &a, const Entry &b) { return a.used < b.used; });
+  unsigned removed = 0;
+  for (const Entry &e : entries) {
+    if (total <= maxBytes / 10 * 9)
+      break;
+    if (!llvm::sys::fs::remove(e.path)) {
+      total -= e.size;
+      ++removed;
+    }
+  }
+  return removed;
+}
+
 bool KernelCache::fetch(llvm::StringRef key, const std::string &objectPath) {
   std::string path = getEntryPath(key);
   auto file = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
@@ -153,6 +232,7 @@ bool KernelCache::fetch(llvm::StringRef key, const std::string &objectPath) {
     ++damaged;
     return false;
   }
+  touch(path);
   return writeBytes(objectPath, object);
 }
 

@@ -14,6 +14,7 @@
 #include "llvm/ADT/StringRef.h"
 
 #include <atomic>
+#include <cstdint>
 #include <string>
 
 namespace mlir {
@@ -29,6 +30,11 @@ namespace fm {
 /// $HOME/.cache/fm/kernels (the root fmrun keeps its libraries in, see
 /// tools/fmrun/ModelLoader.cpp). Empty when none of them is set.
 std::string getDefaultKernelCacheDir();
+
+/// The size fmc keeps the kernel cache under: $FM_CACHE_MAX_SIZE (a whole
+/// number with an optional unit K, M or G; no unit: megabytes), else 1G.
+/// False (with `error`) when the variable is set to anything else.
+bool getKernelCacheLimit(uint64_t &bytes, std::string &error);
 
 /// A digest of the running compiler: its executable's bytes and the Halide
 /// library it loaded (path, size, mtime). Part of every key, so that a
@@ -64,6 +70,13 @@ public:
   /// for fmc -v.
   bool store(llvm::StringRef key, const std::string &objectPath,
              std::string &error);
+
+  /// Keeps the folder under `maxBytes`: when its entries take more, the
+  /// least recently used (fetch and store refresh an entry's time) are
+  /// removed until they take at most 90% of it. Temporary files older
+  /// than an hour (left by killed runs) go too. Returns the entries
+  /// removed.
+  unsigned prune(uint64_t maxBytes);
 
   /// Entries found damaged (and removed) so far.
   unsigned getDamaged() const { return damaged; }

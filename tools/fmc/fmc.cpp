@@ -184,7 +184,10 @@ static void printStats(const fm::EmitStats &stats, double passes, double total,
   if (stats.damaged)
     os << ", " << stats.damaged << " damaged cache entries replaced";
   os << "; runtime " << (stats.runtimeCached ? "cached" : "compiled") << "\n";
-  os << "fmc: cache: " << (cache.empty() ? "off" : cache) << "\n";
+  os << "fmc: cache: " << (cache.empty() ? "off" : cache);
+  if (stats.pruned)
+    os << " (" << stats.pruned << " least recently used entries pruned)";
+  os << "\n";
   if (!stats.cacheWarning.empty())
     os << "fmc: cache not written: " << stats.cacheWarning << "\n";
   os << llvm::format("fmc: time: passes %.2f s, plan %.2f s, lower %.2f s, "
@@ -291,9 +294,14 @@ int main(int argc, char **argv) {
   }
   if (outputDir.empty())
     return 0; // checked only
-  if (!noCache)
+  if (!noCache) {
     emitOptions.cacheDir =
         cacheDir.empty() ? fm::getDefaultKernelCacheDir() : cacheDir;
+    if (!fm::getKernelCacheLimit(emitOptions.cacheMaxBytes, error)) {
+      llvm::WithColor::error(llvm::errs(), "fmc") << error << "\n";
+      return 1;
+    }
+  }
   fm::EmitStats stats;
   double passes = secondsSince(started);
   if (mlir::failed(fm::emitModelLibrary(*ir, emitOptions, error, &stats))) {
