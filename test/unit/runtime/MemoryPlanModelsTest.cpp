@@ -62,10 +62,13 @@ TEST(MemoryPlanModelsTest, MlpPlansKeepLiveTempsApart) { checkPlans("mlp.fm"); }
 TEST(MemoryPlanModelsTest, CnnPlansKeepLiveTempsApart) {
   checkPlans("fashion_cnn.fm");
   // The CNN's activations dominate its temps: the arena must be well under
-  // their sum (about a quarter of it when this was written).
+  // their sum (without reuse it is the sum). 32% before inference kernels
+  // fused pooling into the convolution, 55% since: the predict and
+  // evaluate steps' full-size activations are no longer temps at all,
+  // and the arena, sized by train_step, is unchanged at 12.9 MB.
   Descriptor d = getDescriptor("fashion_cnn.fm");
   MemoryPlan plan = planMemory(d, 64);
-  EXPECT_LT(plan.arenaBytes * 2, plan.unplannedBytes);
+  EXPECT_LT(plan.arenaBytes * 10, plan.unplannedBytes * 6);
 }
 
 /// Trains, evaluates and predicts with a compiled model on fixed
