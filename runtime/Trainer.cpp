@@ -31,35 +31,6 @@ using namespace fm::trainer_detail;
 // Metrics
 //===----------------------------------------------------------------------===//
 
-double Metrics::get(const std::string &name) const {
-  for (const auto &v : values)
-    if (v.first == name)
-      return v.second;
-  throw Error("no metric '" + name + "'", FM_STATUS_NOT_FOUND);
-}
-
-static std::string formatNumber(double v, const char *format = "%.4f") {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, v);
-  return buf;
-}
-
-std::string Metrics::format() const {
-  std::string s;
-  for (size_t i = 0; i < values.size(); ++i)
-    s += (i ? " " : "") + (i == 0 ? std::string("loss") : values[i].first) +
-         " " + formatNumber(values[i].second);
-  return s;
-}
-
-static json::Value toJson(const Metrics &m) {
-  json::Value v = json::Value::object();
-  for (size_t i = 0; i < m.values.size(); ++i)
-    v.set(i == 0 ? "loss" : m.values[i].first, json::Value(m.values[i].second));
-  v.set("samples", json::Value(m.samples));
-  return v;
-}
-
 /// Sums of per-batch results weighted by batch size.
 namespace {
 struct Accumulator {
@@ -272,14 +243,6 @@ void Trainer::log(const std::string &jsonLine) {
 
 namespace {
 
-/// What the overfitting flag looks at, carried across epochs (and in
-/// checkpoints, so a resumed run flags the same epochs).
-struct GapState {
-  double prevTrain = std::numeric_limits<double>::quiet_NaN();
-  double prevVal = std::numeric_limits<double>::quiet_NaN();
-  int64_t rising = 0, widening = 0;
-};
-
 /// The folder of a file path ("." for a bare name).
 std::filesystem::path folderOf(const std::string &path) {
   std::filesystem::path parent = std::filesystem::path(path).parent_path();
@@ -318,18 +281,14 @@ TrainReport Trainer::run() {
   if (!options.resumePath.empty()) {
     resumePath = resolveResumePath(options.resumePath);
     Metadata meta = loadCheckpoint(model, resumePath);
-    startEpoch = parseMetadataInt(meta, "epoch", resumePath);
-    badEpochs = parseMetadataInt(meta, "bad_epochs", resumePath);
+    Progress resumed = Progress::read(meta, resumePath);
+    startEpoch = resumed.epoch;
+    badEpochs = resumed.badEpochs;
     if (!options.seed)
       seed = static_cast<uint64_t>(parseMetadataInt(meta, "seed", resumePath));
-    if (std::optional<double> b = getMetadataDouble(meta, "best_loss"))
-      best = *b;
-    bestEpoch = getMetadataInt(meta, "best_epoch").value_or(0);
-    gap.prevTrain =
-        getMetadataDouble(meta, "train_loss").value_or(gap.prevTrain);
-    gap.prevVal = getMetadataDouble(meta, "val_loss").value_or(gap.prevVal);
-    gap.rising = getMetadataInt(meta, "rising_epochs").value_or(0);
-    gap.widening = getMetadataInt(meta, "widening_epochs").value_or(0);
+    best = resumed.best;
+    bestEpoch = resumed.bestEpoch;
+    gap = resumed.gap;
     // A different batch or data slice is allowed but is not a
     // continuation of the same run: say so.
     auto same = [&](const char *key, int64_t now, const char *what) {
@@ -467,38 +426,10 @@ TrainReport Trainer::run() {
     if (valCount > 0) {
       double trainLoss = record.train.values[0].second;
       double valLoss = record.validation.values[0].second;
-      record.gap = valLoss - trainLoss;
-      if (!std::isnan(gap.prevVal)) {
-        bool rising = valLoss > gap.prevVal && trainLoss < gap.prevTrain;
-        gap.rising = rising ? gap.rising + 1 : 0;
-        bool widening =
-            record.gap > 0 && record.gap > gap.prevVal - gap.prevTrain;
-        gap.widening = widening ? gap.widening + 1 : 0;
-      }
-      gap.prevTrain = trainLoss;
-      gap.prevVal = valLoss;
-      record.risingEpochs = gap.rising;
-      record.wideningEpochs = gap.widening;
-      record.overfitting = gap.rising >= 2;
-      record.gapWidening = gap.widening >= 3;
+      gap.observe(trainLoss, valLoss, record);
     }
 
-    std::string line = "epoch " + std::to_string(epoch + 1) + "/" +
-                       std::to_string(settings.epochs) + "  train " +
-                       record.train.format();
-    if (valCount > 0)
-      line += "  val " + record.validation.format() + "  gap " +
-              formatNumber(record.gap, "%+.4f");
-    line += "  " + formatNumber(record.imagesPerSecond, "%.0f") + " img/s  " +
-            formatNumber(record.seconds, "%.1f") + " s";
-    if (record.overfitting)
-      line += "  << overfitting: val loss rose " +
-              std::to_string(record.risingEpochs) +
-              " epochs in a row while train loss fell";
-    else if (record.gapWidening)
-      line += "  << train/val gap widening " +
-              std::to_string(record.wideningEpochs) + " epochs in a row";
-    emit(line);
+    emit(formatEpochLine(record, settings.epochs, valCount > 0));
 
     // Best is judged on validation loss, or on training loss without it.
     double monitored = valCount > 0 ? record.validation.values[0].second
@@ -514,42 +445,14 @@ TrainReport Trainer::run() {
       ++badEpochs;
     }
 
-    json::Value rec = json::Value::object();
-    rec.set("event", "epoch");
-    rec.set("epoch", json::Value(record.epoch));
-    rec.set("step", json::Value(model.getStepCount()));
-    rec.set("lr", json::Value(lr));
-    rec.set("train", toJson(record.train));
-    if (valCount > 0) {
-      rec.set("val", toJson(record.validation));
-      rec.set("gap", json::Value(record.gap));
-      rec.set("overfitting", json::Value(record.overfitting));
-      rec.set("gap_widening", json::Value(record.gapWidening));
-    }
-    rec.set("best_epoch", json::Value(bestEpoch));
-    rec.set("images_per_s", json::Value(record.imagesPerSecond));
-    rec.set("seconds", json::Value(record.seconds));
-    log(json::write(rec));
+    log(json::write(getEpochJson(record, model.getStepCount(), bestEpoch,
+                                 valCount > 0)));
 
     if (!checkpointDir.empty()) {
       // Everything a resumed run needs to make the same choices; nothing
       // that differs between an interrupted and an uninterrupted run.
-      Metadata meta = {
-          {"epoch", std::to_string(epoch + 1)},
-          {"seed", std::to_string(seed)},
-          {"rng", Rng(Rng::deriveSeed(seed, 2 * (epoch + 1))).getState()},
-          {"best_loss", formatNumber(best, "%.17g")},
-          {"best_epoch", std::to_string(bestEpoch)},
-          {"bad_epochs", std::to_string(badEpochs)},
-          {"batch", std::to_string(batch)},
-          {"train_samples", std::to_string(trainCount)},
-          {"validation_samples", std::to_string(valCount)}};
-      if (valCount > 0) {
-        meta.push_back({"train_loss", formatNumber(gap.prevTrain, "%.17g")});
-        meta.push_back({"val_loss", formatNumber(gap.prevVal, "%.17g")});
-        meta.push_back({"rising_epochs", std::to_string(gap.rising)});
-        meta.push_back({"widening_epochs", std::to_string(gap.widening)});
-      }
+      Progress now{epoch + 1, badEpochs, bestEpoch, best, seed, gap};
+      Metadata meta = now.write(batch, trainCount, valCount);
       if (improved)
         saveCheckpoint(model, checkpointDir + "/best.safetensors", meta);
       saveCheckpoint(model, checkpointDir + "/last.safetensors", meta);
@@ -590,7 +493,7 @@ TrainReport Trainer::run() {
          std::to_string(report.test.samples) + " samples)");
     json::Value rec = json::Value::object();
     rec.set("event", "test");
-    json::Value metrics = toJson(report.test);
+    json::Value metrics = getMetricsJson(report.test);
     for (const auto &m : metrics.getObject())
       rec.set(m.first, m.second);
     rec.set("epoch", json::Value(report.restoredBest ? bestEpoch : lastEpoch));

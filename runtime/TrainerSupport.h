@@ -1,7 +1,8 @@
 //===- TrainerSupport.h - Checkpoint metadata and snapshots ---*- C++ -*-===//
 //
-// Private to Trainer.cpp: reading the training state a checkpoint's
-// metadata records, and in-memory snapshots of a model's parameters and
+// Private to Trainer.cpp: the training state a checkpoint's metadata
+// records (TrainerSupport.cpp), the overfitting flags, the progress line
+// and log events, and in-memory snapshots of a model's parameters and
 // state (the best epoch, for early stopping).
 //
 //===----------------------------------------------------------------------===//
@@ -10,10 +11,13 @@
 
 #include "runtime/Checkpoint.h"
 #include "runtime/Error.h"
+#include "runtime/Json.h"
 #include "runtime/Model.h"
+#include "runtime/Trainer.h"
 
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,6 +62,52 @@ inline std::optional<double> getMetadataDouble(const Metadata &m, const char *ke
     return std::nullopt;
   return x;
 }
+
+/// `v` printed with a printf `format`.
+std::string formatNumber(double v, const char *format = "%.4f");
+
+/// {"loss": ..., metric: ..., "samples": n}: the log's form of metrics.
+json::Value getMetricsJson(const Metrics &m);
+
+/// What the overfitting flag looks at, carried across epochs (and in
+/// checkpoints, so a resumed run flags the same epochs).
+struct GapState {
+  double prevTrain = std::numeric_limits<double>::quiet_NaN();
+  double prevVal = std::numeric_limits<double>::quiet_NaN();
+  int64_t rising = 0, widening = 0;
+
+  /// Takes an epoch's losses; sets the record's gap, its counts of epochs
+  /// in a row with validation loss rising while training loss fell and
+  /// with a positive gap growing, and the flags they raise (2 and 3).
+  void observe(double trainLoss, double valLoss, EpochRecord &record);
+};
+
+/// Where a run stands after an epoch: everything a resumed run needs to
+/// make the same choices, written into each checkpoint's metadata (and
+/// nothing that differs between an interrupted and an uninterrupted run).
+struct Progress {
+  int64_t epoch = 0; ///< epochs done
+  int64_t badEpochs = 0;
+  int64_t bestEpoch = 0;
+  double best = std::numeric_limits<double>::infinity();
+  uint64_t seed = 0;
+  GapState gap;
+
+  /// The metadata of a checkpoint (with the run's batch and split sizes,
+  /// which a resume compares with its own).
+  Metadata write(int64_t batch, int64_t trainCount, int64_t valCount) const;
+  /// Reads what write() wrote; a missing or malformed epoch or bad_epochs
+  /// is an error naming `path` (the seed is checked where it is used).
+  static Progress read(const Metadata &meta, const std::string &path);
+};
+
+/// The progress line of an epoch, with the overfitting flags.
+std::string formatEpochLine(const EpochRecord &record, int64_t epochs,
+                            bool validation);
+
+/// The log's "epoch" event.
+json::Value getEpochJson(const EpochRecord &record, int64_t step,
+                         int64_t bestEpoch, bool validation);
 
 /// The params, state and step count of a model, to put back later (the
 /// best epoch, for early stopping). Plain copies: no file round trip.
