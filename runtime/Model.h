@@ -116,6 +116,13 @@ public:
   int getOutputId(const std::string &name) const;
 
   int64_t getStepCount() const { return stepCount; }
+  /// Scratch blocks the library's kernels have taken from the system so
+  /// far (fm_kernel_alloc.h reuses the rest); 0 when it does not say.
+  uint64_t getKernelSystemAllocations() const {
+    return library->kernel_system_allocations
+               ? library->kernel_system_allocations()
+               : 0;
+  }
   void setStepCount(int64_t steps) { stepCount = steps; }
 
   //===--------------------------------------------------------------------===//

@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-#define FM_MODEL_DESC_ABI_VERSION 1
+#define FM_MODEL_DESC_ABI_VERSION 2
 
 /* A Halide AOT kernel's argv entry point: args[i] is a halide_buffer_t* for
  * a tensor argument and a float* for a scalar, in the order the descriptor
@@ -32,6 +32,9 @@ typedef struct fm_model_desc {
   /* The Halide runtime linked into the library. */
   void (*set_num_threads)(int n);
   void (*set_error_handler)(void (*handler)(void *user_context, const char *msg));
+  /* Scratch blocks the kernels took from the system so far (the rest are
+   * reused: fm_kernel_alloc.h); NULL when the library does not say. */
+  unsigned long long (*kernel_system_allocations)(void);
 } fm_model_desc_t;
 
 #ifdef __cplusplus

@@ -240,5 +240,6 @@ fm_model_desc_t fm_test_make_desc(const char *json) {
   d.kernel_names = fm_test_kernel_names;
   d.set_num_threads = fm_test_set_num_threads;
   d.set_error_handler = fm_test_set_error_handler;
+  d.kernel_system_allocations = NULL; /* plain C kernels: no scratch */
   return d;
 }

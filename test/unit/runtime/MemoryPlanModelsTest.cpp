@@ -125,6 +125,41 @@ static std::vector<uint8_t> runModel(const std::string &name, bool planMemory) {
   return out;
 }
 
+TEST(MemoryPlanModelsTest, WarmStepsTakeNoMemoryFromTheSystem) {
+  // Halide's kernels take scratch on every call (packs, argmax maps,
+  // per-image tiles); the library's allocator (fm_kernel_alloc.h) reuses
+  // it, so steps at a batch already run take nothing from the system.
+  // One thread: with more, how many blocks of a size are live at once
+  // depends on timing, so the cache fills over a few steps instead of one.
+  for (const char *name : {"fashion_cnn.fm", "fashion_cnn_bn.fm", "mlp.fm"}) {
+    SCOPED_TRACE(name);
+    Model::Options options;
+    options.maxBatch = 32;
+    options.numThreads = 1;
+    Model m(getExample(name), options);
+    const Descriptor &d = m.getDescriptor();
+    int x = d.getTensorsOfKind(TensorKind::Input).front();
+    int y = d.getTensorsOfKind(TensorKind::Label).front();
+    std::vector<float> xs(m.getByteSize(x, 32) / 4, 0.5f);
+    std::vector<int32_t> ys(32, 3);
+    m.writeTensor(x, 32, xs.data(), xs.size() * 4);
+    m.writeTensor(y, 32, ys.data(), ys.size() * 4);
+    auto round = [&] {
+      m.run(StepKind::Train, 32, 1e-3f);
+      m.run(StepKind::Evaluate, 32);
+      m.run(StepKind::Predict, 32);
+    };
+    uint64_t before = m.getKernelSystemAllocations();
+    round();
+    uint64_t warm = m.getKernelSystemAllocations();
+    if (std::string(name) != "mlp.fm") // the CNNs' kernels do take scratch
+      EXPECT_GT(warm, before);
+    for (int i = 0; i < 3; ++i)
+      round();
+    EXPECT_EQ(m.getKernelSystemAllocations(), warm);
+  }
+}
+
 TEST(MemoryPlanModelsTest, CnnTrainsToTheSameBitsWithAndWithoutReuse) {
   std::vector<uint8_t> planned = runModel("fashion_cnn.fm", true);
   std::vector<uint8_t> reference = runModel("fashion_cnn.fm", false);

@@ -101,7 +101,7 @@ TEST(ModelTest, SetsThreadsAndChecksAbi) {
   EXPECT_EQ(fm_test_get_num_threads(), 3);
   desc.abi_version = 99;
   EXPECT_FM_ERROR(Model m(&desc),
-                  "descriptor ABI version 99 but this runtime expects 1");
+                  "descriptor ABI version 99 but this runtime expects 2");
   EXPECT_FM_ERROR(Model m(nullptr), "model descriptor is null");
 }
 
