@@ -507,7 +507,9 @@ void Model::runProfiled(StepKind step, int64_t batch) {
     if (rc != 0)
       throwKernelError(calls[i].name, step, rc);
     CallProfile &p = profile.calls[i];
-    p.seconds += std::chrono::duration<double>(now - last).count();
+    double seconds = std::chrono::duration<double>(now - last).count();
+    p.seconds += seconds;
+    p.bestSeconds = std::min(p.bestSeconds, seconds);
     ++p.calls;
     p.flops += desc.kernels[calls[i].kernel].getFlops(batch);
     last = now;

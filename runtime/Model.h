@@ -20,6 +20,7 @@
 #include <HalideRuntime.h>
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
@@ -135,6 +136,9 @@ public:
     std::string name;
     int64_t calls = 0;
     double seconds = 0;
+    /// The fastest single call: the figure least disturbed by anything
+    /// else on the machine (as a best-of-rounds peak is).
+    double bestSeconds = std::numeric_limits<double>::infinity();
     /// Floating-point operations of those calls, from the descriptor's
     /// kernel flops at each run's batch; hasFlops is false without them.
     double flops = 0;

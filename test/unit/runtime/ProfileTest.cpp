@@ -65,6 +65,9 @@ TEST(ProfileTest, CountsCallsAndTimesAddUp) {
     SCOPED_TRACE(c.name);
     EXPECT_EQ(c.calls, 3);
     EXPECT_GE(c.seconds, 0);
+    // The fastest call is one of the three: at most their mean.
+    EXPECT_GE(c.bestSeconds, 0);
+    EXPECT_LE(c.bestSeconds, c.seconds / 3 + 1e-12);
     sum += c.seconds;
   }
   EXPECT_NEAR(sum, p.seconds, 1e-9);
