@@ -8,6 +8,8 @@ In order, each measurement a process of its own, one after the other:
      last of --epochs epochs timed, its peak RSS); fm inference (fmrun bench
      --step predict at the inference batch); PyTorch
      (../shared/bench/torch_baseline.py: training and inference, peak RSS);
+  2b. with --autoschedulers, per model: the hand schedules against
+     Halide's autoschedulers (fmc --schedule=S), train and predict steps;
   3. fmrun bench --profile on the CNN's train step: time and GFLOP/s per
      kernel, as a fraction of the SGEMM peak; --rounds rounds, each after
      a fresh SGEMM, the fastest set against the highest peak.
@@ -18,7 +20,7 @@ on this 2-core machine that halves every figure (the load is recorded).
 
 usage: bench/run.sh [--models cnn,mlp] [--epochs 2] [--threads 2]
                     [--batch 64] [--infer-batch 256] [--rounds 3] [--quick]
-                    [--json PATH]
+                    [--autoschedulers] [--json PATH]
 """
 import argparse, json, os, platform, shutil, subprocess, sys, tempfile, time
 
@@ -76,6 +78,48 @@ def sgemm_peak(a):
     text, _ = run_measured(["/usr/bin/python3", os.path.join(ROOT, "bench", "sgemm_peak.py"),
                             "--n", str(a.sgemm_n), "--threads", str(a.threads)])
     return json_lines(text)[-1]
+
+
+AUTOSCHEDULERS = ["mullapudi2016", "adams2019", "li2018"]
+
+
+def compare_schedules(a, name, hand_lib, tmp, steps):
+    """fm's hand schedules against Halide's autoschedulers on one model:
+    the same model compiled with each (fmc --schedule), its train step at
+    the training batch and its predict step at the inference batch timed
+    by fmrun bench. Returns {schedule: {...}}."""
+    out = {}
+    for schedule in ["hand"] + AUTOSCHEDULERS:
+        lib = hand_lib
+        compile_s = None
+        if schedule != "hand":
+            log("fm %s: compiling with --schedule=%s..." % (name, schedule))
+            outdir = os.path.join(tmp, "%s-%s" % (name, schedule))
+            t = time.perf_counter()
+            run_measured([os.path.join(a.build, "bin", "fmc"), "--shared", os.path.join(ROOT, MODELS[name]),
+                          "-o", outdir, "--schedule=" + schedule, "--no-cache"])
+            compile_s = round(time.perf_counter() - t, 1)
+            lib = os.path.join(outdir, [f for f in os.listdir(outdir) if f.startswith("lib") and f.endswith(".so")][0])
+        log("fm %s: timing the %s schedule..." % (name, schedule))
+        train, _ = fm_bench(a, lib, "train", a.batch, steps)
+        infer, _ = fm_bench(a, lib, "predict", a.infer_batch, steps)
+        out[schedule] = {"train_img_per_s": round(train["img_per_s"], 1),
+                         "infer_img_per_s": round(infer["img_per_s"], 1), "compile_s": compile_s}
+    return out
+
+
+def print_schedules(res):
+    for name, table in res.get("schedules", {}).items():
+        hand = table["hand"]
+        print()
+        print("%s: hand schedules against Halide's autoschedulers (fmrun bench, train batch %d, predict batch %d)"
+              % (name, res["settings"]["batch"], res["settings"]["infer_batch"]))
+        row = "{:<15} {:>12} {:>9} {:>14} {:>9} {:>10}"
+        print(row.format("schedule", "train img/s", "hand/x", "predict img/s", "hand/x", "compile s"))
+        for schedule, m in table.items():
+            print(row.format(schedule, fmt(m["train_img_per_s"]), "%.2fx" % (hand["train_img_per_s"] / m["train_img_per_s"]),
+                             fmt(m["infer_img_per_s"]), "%.2fx" % (hand["infer_img_per_s"] / m["infer_img_per_s"]),
+                             "-" if m["compile_s"] is None else "%.1f" % m["compile_s"]))
 
 
 def compile_model(a, name, tmp):
@@ -276,6 +320,9 @@ def main():
                     help="a check that the harness works, not a measurement: 1 epoch on 6,400 images, "
                          "smaller SGEMM, fewer bench steps")
     ap.add_argument("--no-torch", action="store_true", help="skip PyTorch (fm figures only)")
+    ap.add_argument("--autoschedulers", action="store_true",
+                    help="also compile each model with Halide's autoschedulers (%s) and compare them with the "
+                         "hand schedules (minutes)" % ", ".join(AUTOSCHEDULERS))
     ap.add_argument("--rounds", type=int, default=3,
                     help="per-kernel profile rounds (each after an SGEMM); the fastest is kept")
     ap.add_argument("--json", default=os.path.join(ROOT, "bench", "results", "latest.json"))
@@ -323,6 +370,8 @@ def main():
             fm["compile_cold_s"] = round(cold_s, 2)
             fm["compile_cached_s"] = round(cached_s, 2)
             res["models"][name] = {"fm": fm}
+            if a.autoschedulers:
+                res.setdefault("schedules", {})[name] = compare_schedules(a, name, libs[name], tmp, bench_steps)
             if not a.no_torch:
                 res["models"][name]["pytorch"] = torch_run(a, name)
                 res["peer"] = res["models"][name]["pytorch"]["peer"]
@@ -351,6 +400,7 @@ def main():
               % (a.batch, a.threads, peak))
         print(profile_text.rstrip())
     print_table(res)
+    print_schedules(res)
     if a.json:
         os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
         with open(a.json, "w") as f:
