@@ -166,7 +166,8 @@ void HandScheduler::schedulePointwise(const Stage &stage) {
   // inner dimensions of static extent (dense strides make the fused index
   // a ramp again) until a row holds several vectors.
   int64_t inner = stage.shape.back();
-  if (stage.kind == StageKind::Pointwise && inner > 0 && inner < vec) {
+  if (stage.kind == StageKind::Pointwise && inner > 0 && inner < vec &&
+      stage.shape.size() > 1 && stage.shape[stage.shape.size() - 2] > 0) {
     Var fused = args[0];
     size_t next = 1;
     for (; next < args.size() && inner < 8 * vec; ++next) {
