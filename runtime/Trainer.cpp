@@ -281,11 +281,11 @@ TrainReport Trainer::run() {
   if (!options.resumePath.empty()) {
     resumePath = resolveResumePath(options.resumePath);
     Metadata meta = loadCheckpoint(model, resumePath);
-    Progress resumed = Progress::read(meta, resumePath);
+    Progress resumed = Progress::read(meta, resumePath, !options.seed);
     startEpoch = resumed.epoch;
     badEpochs = resumed.badEpochs;
     if (!options.seed)
-      seed = static_cast<uint64_t>(parseMetadataInt(meta, "seed", resumePath));
+      seed = resumed.seed;
     best = resumed.best;
     bestEpoch = resumed.bestEpoch;
     gap = resumed.gap;

@@ -83,11 +83,13 @@ Metadata Progress::write(int64_t batch, int64_t trainCount,
   return meta;
 }
 
-Progress Progress::read(const Metadata &meta, const std::string &path) {
+Progress Progress::read(const Metadata &meta, const std::string &path,
+                        bool needSeed) {
   Progress p;
   p.epoch = parseMetadataInt(meta, "epoch", path);
   p.badEpochs = parseMetadataInt(meta, "bad_epochs", path);
-  p.seed = static_cast<uint64_t>(getMetadataInt(meta, "seed").value_or(0));
+  if (needSeed)
+    p.seed = static_cast<uint64_t>(parseMetadataInt(meta, "seed", path));
   if (std::optional<double> b = getMetadataDouble(meta, "best_loss"))
     p.best = *b;
   p.bestEpoch = getMetadataInt(meta, "best_epoch").value_or(0);

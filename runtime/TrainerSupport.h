@@ -97,8 +97,10 @@ struct Progress {
   /// which a resume compares with its own).
   Metadata write(int64_t batch, int64_t trainCount, int64_t valCount) const;
   /// Reads what write() wrote; a missing or malformed epoch or bad_epochs
-  /// is an error naming `path` (the seed is checked where it is used).
-  static Progress read(const Metadata &meta, const std::string &path);
+  /// (or seed, when `needSeed`: no seed was given to override it) is an
+  /// error naming `path`.
+  static Progress read(const Metadata &meta, const std::string &path,
+                       bool needSeed);
 };
 
 /// The progress line of an epoch, with the overfitting flags.
