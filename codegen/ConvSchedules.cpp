@@ -44,6 +44,8 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/ConvSchedules.h"
 
+#include "codegen/Schedules.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -64,13 +66,10 @@ static constexpr int64_t kParallelElements = 16 * 1024;
 static constexpr int64_t kParallelImages = 8;
 
 int ScheduleContext::getVectorSize(Halide::Type t) const {
-  return target.natural_vector_size(t.bits() == 64 ? Halide::Float(64)
-                                                   : Halide::Float(32));
+  return getVectorLanes(target, t);
 }
 
-int ScheduleContext::getRegisters() const {
-  return target.has_feature(Halide::Target::AVX512) ? 32 : 16;
-}
+int ScheduleContext::getRegisters() const { return getVectorRegisters(target); }
 
 //===----------------------------------------------------------------------===//
 // Register tiles
@@ -179,6 +178,11 @@ static void schedulePack(const ScheduleContext &ctx, const Stage &stage,
 static void computeTile(Func acc, Func at, Var level,
                         const std::vector<Var> &order,
                         const std::vector<int> &extents, int lanes) {
+  // Vectors never straddle the tile: a width that does not divide its
+  // extent asks for elements past the bound, a pipeline that Halide
+  // proves will fail its bounds assertion.
+  while (lanes > 1 && extents[0] % lanes != 0)
+    lanes /= 2;
   std::vector<VarOrRVar> loops(order.begin(), order.end());
   acc.compute_at(at, level).reorder(loops);
   for (size_t i = 0; i < order.size(); ++i)
@@ -333,9 +337,9 @@ void fm::conv::scheduleConvolution(const ScheduleContext &ctx,
   bool gatherChannels = false;
   if (within)
     for (const Func &p : within->producers)
-      gatherChannels |= p.name() == out.name() &&
-                        within->shape[1] >=
-                            ctx.getVectorSize(f.output_types()[0]);
+      gatherChannels |=
+          p.name() == out.name() &&
+          within->shape[1] >= ctx.getVectorSize(f.output_types()[0]);
   if (within) {
     // Channels innermost when the gather reads vectors of channels: a tile
     // then stores whole vectors too.

@@ -5,14 +5,20 @@
 //   1. plan: the descriptor JSON and the kernel table (Descriptor.cpp);
 //      name each kernel by a digest of its IR, target and schedule, and
 //      copy the objects the kernel cache has (KernelCache.h);
-//   2. lower and schedule every kernel (FmToHalide, Schedules), serially:
-//      it is quick, and diagnostics stay in order;
+//   2. lower and schedule every kernel (FmToHalide, Schedules) for each
+//      target variant (one, or portable's three), serially: it is quick,
+//      and diagnostics stay in order;
 //   3. compile each pipeline the cache lacks to an object with
 //      Target::NoRuntime, on several threads (Halide compiles separate
-//      pipelines independently; each thread owns its pipelines' Funcs),
-//      and store it in the cache;
-//   4. compile the Halide runtime once (compile_standalone_runtime), or
-//      copy it from the cache;
+//      pipelines independently; each thread owns its pipelines' Funcs);
+//      several variants go through Halide's compile_multitarget, whose
+//      objects (one per variant and the dispatching wrapper) are joined
+//      into one with `cc -r`. Any Halide warning about a kernel (one that
+//      says it will fail an assertion, say) is an error at the op it
+//      names: no library is written and nothing is cached. Otherwise the
+//      object is stored in the cache;
+//   4. compile the Halide runtime once for the baseline variant
+//      (compile_standalone_runtime), or copy it from the cache;
 //   5. write MODEL_desc.c (LibrarySource.cpp: descriptor, kernel table,
 //      runtime wrappers) and compile it with the system C compiler;
 //   6. archive everything into libMODEL.a, link libMODEL.so if asked
@@ -21,12 +27,14 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/EmitLibrary.h"
 
+#include "codegen/AutoSchedule.h"
 #include "codegen/Descriptor.h"
 #include "codegen/FmToHalide.h"
-#include "codegen/AutoSchedule.h"
+#include "codegen/HalideDiagnostics.h"
 #include "codegen/KernelCache.h"
 #include "codegen/LibrarySource.h"
 #include "codegen/Schedules.h"
+#include "codegen/Targets.h"
 
 #include "llvm/ADT/StringMap.h"
 
@@ -49,6 +57,15 @@ using namespace mlir;
 #endif
 
 namespace {
+/// A kernel lowered and scheduled for one target variant.
+struct LoweredVariant {
+  ::fm::LoweredKernel lowered;
+  /// Halide's warnings while lowering and compiling it.
+  std::vector<std::string> warnings;
+  /// What an autoscheduler said about the schedule it chose.
+  std::vector<std::string> remarks;
+};
+
 /// One kernel on its way to an object file.
 struct KernelJob {
   std::string name; ///< the IR symbol (kernel_names)
@@ -61,9 +78,31 @@ struct KernelJob {
   int sameAs = -1;
   std::string key; ///< the kernel cache's key; empty without a cache
   bool cached = false;
-  ::fm::LoweredKernel lowered;
+  /// One per target variant, in the order of EmitContext::variants.
+  std::vector<LoweredVariant> variants;
+  /// Warnings Halide raised about no variant in particular.
+  std::vector<std::string> warnings;
   std::string object;
   std::string error;
+
+  bool hasWarnings() const {
+    bool any = !warnings.empty();
+    for (const LoweredVariant &v : variants)
+      any |= !v.warnings.empty();
+    return any;
+  }
+};
+
+/// What every kernel of one library is compiled with.
+struct EmitContext {
+  ::fm::ModelPlan plan;
+  /// The targets, best first; the last is the baseline that the Halide
+  /// runtime is compiled for.
+  std::vector<::fm::TargetVariant> variants;
+  ::fm::ScheduleOptions schedule;
+  /// The C compiler, for joining multi-target objects.
+  std::string cc;
+  std::function<void(const std::string &, ::fm::LoweredKernel &)> afterSchedule;
 };
 } // namespace
 
@@ -127,9 +166,8 @@ static std::string describeSchedule(const ::fm::EmitOptions &options,
                                     const ::fm::ScheduleOptions &schedule) {
   // 0 threads means this machine's: the autoschedulers size their
   // parallelism for it.
-  unsigned threads = schedule.threads > 0
-                         ? unsigned(schedule.threads)
-                         : std::thread::hardware_concurrency();
+  unsigned threads = schedule.threads > 0 ? unsigned(schedule.threads)
+                                          : std::thread::hardware_concurrency();
   std::string text = options.schedule +
                      ":batch=" + std::to_string(schedule.batchEstimate) +
                      ":threads=" + std::to_string(threads);
@@ -145,26 +183,29 @@ static std::string describeSchedule(const ::fm::EmitOptions &options,
 /// get one symbol and share an object. Otherwise (--emit=halide) the
 /// symbol is `fm_MODEL_<name>`.
 static LogicalResult prepare(ModuleOp module, const ::fm::EmitOptions &options,
-                             ::fm::ModelPlan &plan, Halide::Target &target,
-                             ::fm::ScheduleOptions &schedule,
-                             std::vector<KernelJob> &jobs, bool contentSymbols,
-                             std::string &error) {
+                             EmitContext &ctx, std::vector<KernelJob> &jobs,
+                             bool contentSymbols, std::string &error) {
+  ::fm::ModelPlan &plan = ctx.plan;
+  ctx.cc = options.cc;
+  ctx.afterSchedule = options.afterSchedule;
   if (failed(::fm::planModel(module, plan))) {
     error = "cannot build the model descriptor";
     return failure();
   }
-  if (!::fm::parseScheduleName(options.schedule, schedule, error))
+  if (!::fm::parseScheduleName(options.schedule, ctx.schedule, error))
     return failure();
   try {
-    target = options.target == "host" ? Halide::get_host_target()
-                                      : Halide::Target(options.target);
+    if (!::fm::resolveTargets(options.target, ctx.variants, error))
+      return failure();
   } catch (const Halide::Error &e) {
     error = std::string("halide: ") + e.what();
     return failure();
   }
-  schedule.target = target;
-  std::string context =
-      target.to_string() + "\n" + describeSchedule(options, schedule);
+  ctx.schedule.target = ctx.variants.front().target;
+  std::string context;
+  for (const ::fm::TargetVariant &variant : ctx.variants)
+    context += variant.target.to_string() + "\n";
+  context += describeSchedule(options, ctx.schedule);
   llvm::StringMap<size_t> firstWithSymbol;
   for (func::FuncOp kernel : plan.kernels) {
     KernelJob job;
@@ -189,17 +230,39 @@ static LogicalResult prepare(ModuleOp module, const ::fm::EmitOptions &options,
 /// what keeps a library built from the cache byte for byte the same as a
 /// cold build. It costs about 10 ms for the CNN's 27 kernels.
 static LogicalResult lowerKernels(std::vector<KernelJob> &jobs,
-                                  const ::fm::ScheduleOptions &schedule,
-                                  std::string &error) {
+                                  const EmitContext &ctx, std::string &error) {
   try {
     for (KernelJob &job : jobs) {
       if (job.sameAs >= 0)
         continue;
-      if (failed(::fm::lowerKernel(job.kernel, job.lowered, job.symbol))) {
-        error = "cannot lower kernel @" + job.name;
-        return failure();
+      job.variants.resize(ctx.variants.size());
+      for (size_t i = 0; i < ctx.variants.size(); ++i) {
+        LoweredVariant &variant = job.variants[i];
+        ::fm::ScheduleOptions schedule = ctx.schedule;
+        schedule.target = ctx.variants[i].target;
+        ::fm::HalideWarningScope scope;
+        if (failed(::fm::lowerKernel(job.kernel, variant.lowered,
+                                     schedule.target, job.symbol))) {
+          error = "cannot lower kernel @" + job.name;
+          return failure();
+        }
+        {
+          ::fm::HalideWarningScope scheduling;
+          ::fm::scheduleKernel(variant.lowered, schedule);
+          if (ctx.afterSchedule)
+            ctx.afterSchedule(job.name, variant.lowered);
+          (schedule.kind == ::fm::ScheduleKind::Auto ? variant.remarks
+                                                     : variant.warnings) =
+              scheduling.getWarnings();
+        }
+        if (schedule.kind == ::fm::ScheduleKind::Auto)
+          ::fm::reportAutoSchedulerRemarks(variant.lowered, job.name,
+                                           schedule.autoscheduler, job.kernel,
+                                           variant.remarks);
+        variant.warnings.insert(variant.warnings.end(),
+                                scope.getWarnings().begin(),
+                                scope.getWarnings().end());
       }
-      ::fm::scheduleKernel(job.lowered, schedule);
     }
   } catch (const Halide::Error &e) {
     error = std::string("halide: ") + e.what();
@@ -208,13 +271,92 @@ static LogicalResult lowerKernels(std::vector<KernelJob> &jobs,
   return success();
 }
 
+/// Compiles one job's variants to job.object, collecting Halide's
+/// warnings: a single target directly, several through Halide's
+/// compile_multitarget (per-variant objects and a wrapper that picks one
+/// with halide_can_use_target_features), joined into one object.
+static void compileJob(KernelJob &job, const EmitContext &ctx) {
+  ::fm::HalideWarningScope scope;
+  std::vector<Halide::Argument> args =
+      job.variants.front().lowered.getArguments();
+  try {
+    if (job.variants.size() == 1) {
+      ::fm::HalideWarningScope variantScope;
+      job.variants[0].lowered.getPipeline().compile_to_object(
+          job.object, args, job.symbol,
+          ctx.variants[0].target.with_feature(Halide::Target::NoRuntime));
+      job.variants[0].warnings = variantScope.getWarnings();
+    } else {
+      std::vector<Halide::Target> targets;
+      std::vector<std::string> suffixes;
+      for (const ::fm::TargetVariant &v : ctx.variants) {
+        targets.push_back(v.target.with_feature(Halide::Target::NoRuntime));
+        suffixes.push_back(v.name);
+      }
+      // Halide calls the factory once per target, in order; each variant
+      // is lowered in its own Funcs already (lowerKernels).
+      size_t next = 0;
+      auto factory = [&](const std::string &name, const Halide::Target &t) {
+        LoweredVariant &variant = job.variants.at(next++);
+        ::fm::HalideWarningScope variantScope;
+        Halide::Module module =
+            variant.lowered.getPipeline().compile_to_module(args, name, t);
+        variant.warnings.insert(variant.warnings.end(),
+                                variantScope.getWarnings().begin(),
+                                variantScope.getWarnings().end());
+        return module;
+      };
+      std::string base = job.object.substr(0, job.object.size() - 2);
+      Halide::compile_multitarget(
+          job.symbol, {{Halide::OutputFileType::object, base + "_parts.o"}},
+          targets, suffixes, factory);
+      std::vector<std::string> parts;
+      for (const std::string &suffix : suffixes)
+        parts.push_back(base + "_parts-" + suffix + ".o");
+      parts.push_back(base + "_parts_wrapper.o");
+      std::vector<std::string> joinArgs = {"-r", "-nostdlib", "-o", job.object};
+      joinArgs.insert(joinArgs.end(), parts.begin(), parts.end());
+      bool joined = runTool(ctx.cc, joinArgs, job.error);
+      for (const std::string &part : parts)
+        llvm::sys::fs::remove(part);
+      if (!joined)
+        return;
+    }
+  } catch (const Halide::Error &e) {
+    job.error = e.what();
+  }
+  job.warnings = scope.getWarnings();
+}
+
+/// Reports every Halide warning of `jobs` at the op it is about; true if
+/// there were any.
+static bool reportWarnings(const std::vector<KernelJob> &jobs,
+                           const EmitContext &ctx, std::string &error) {
+  unsigned kernels = 0;
+  for (const KernelJob &job : jobs) {
+    if (job.sameAs >= 0 || !job.hasWarnings())
+      continue;
+    ++kernels;
+    for (size_t i = 0; i < job.variants.size(); ++i)
+      ::fm::reportKernelWarnings(job.variants[i].lowered, job.name,
+                                 ctx.variants[i].target.to_string(), job.kernel,
+                                 job.variants[i].warnings);
+    ::fm::reportKernelWarnings(job.variants.front().lowered, job.name,
+                               ctx.variants.front().target.to_string(),
+                               job.kernel, job.warnings);
+  }
+  if (kernels)
+    error = std::to_string(kernels) + " kernel" + (kernels > 1 ? "s" : "") +
+            " would fail at run time (Halide's warnings above); no library "
+            "written";
+  return kernels > 0;
+}
+
 /// Compiles every lowered job to its object on up to `threads` threads,
 /// storing each in `cache` (when given) as soon as it is written.
-static bool compileKernels(std::vector<KernelJob> &jobs,
-                           const Halide::Target &target, unsigned threads,
-                           ::fm::KernelCache *cache, ::fm::EmitStats &stats,
-                           std::string &error) {
-  Halide::Target kernelTarget = target.with_feature(Halide::Target::NoRuntime);
+static bool compileKernels(std::vector<KernelJob> &jobs, const EmitContext &ctx,
+                           unsigned threads, ::fm::KernelCache *cache,
+                           ::fm::EmitStats &stats, std::string &error) {
   std::vector<KernelJob *> todo;
   for (KernelJob &job : jobs)
     if (job.sameAs < 0 && !job.cached)
@@ -224,13 +366,11 @@ static bool compileKernels(std::vector<KernelJob> &jobs,
   auto work = [&] {
     for (size_t i; (i = next++) < todo.size();) {
       KernelJob &job = *todo[i];
-      try {
-        job.lowered.getPipeline().compile_to_object(
-            job.object, job.lowered.getArguments(), job.symbol, kernelTarget);
-      } catch (const Halide::Error &e) {
-        job.error = e.what();
+      compileJob(job, ctx);
+      // A kernel Halide warned about is never cached: the next build
+      // must report it again.
+      if (!job.error.empty() || job.hasWarnings())
         continue;
-      }
       std::string warning;
       if (cache && !cache->store(job.key, job.object, warning)) {
         std::lock_guard<std::mutex> lock(warningMutex);
@@ -254,7 +394,7 @@ static bool compileKernels(std::vector<KernelJob> &jobs,
           "halide failed to compile kernel @" + job->name + ": " + job->error;
       return false;
     }
-  return true;
+  return !reportWarnings(jobs, ctx, error);
 }
 
 /// Compiles the Halide runtime for `target` to `path`, or copies it from
@@ -278,8 +418,7 @@ static bool compileRuntime(const Halide::Target &target,
     return false;
   }
   std::string warning;
-  if (cache && !cache->store(key, path, warning) &&
-      stats.cacheWarning.empty())
+  if (cache && !cache->store(key, path, warning) && stats.cacheWarning.empty())
     stats.cacheWarning = warning;
   return true;
 }
@@ -309,13 +448,12 @@ LogicalResult emitModelLibrary(ModuleOp module, const EmitOptions &options,
   EmitStats localStats;
   EmitStats &stats = statsOut ? *statsOut : localStats;
   StepTimer timer;
-  ModelPlan plan;
-  Halide::Target target;
-  ScheduleOptions schedule;
+  EmitContext ctx;
   std::vector<KernelJob> jobs;
-  if (failed(prepare(module, options, plan, target, schedule, jobs,
-                     /*contentSymbols=*/true, error)))
+  if (failed(
+          prepare(module, options, ctx, jobs, /*contentSymbols=*/true, error)))
     return failure();
+  const ModelPlan &plan = ctx.plan;
   stats.kernels = jobs.size();
   const std::string &m = plan.model, &dir = options.outDir;
   std::string objDir = dir + "/" + m + ".objs";
@@ -332,16 +470,16 @@ LogicalResult emitModelLibrary(ModuleOp module, const EmitOptions &options,
     job.object = objDir + "/" + job.symbol + ".o";
     if (!cache)
       continue;
-    job.key = hashParts({"fm-kernel-object", getCompilerIdentity(),
-                         job.symbol, job.digest});
+    job.key = hashParts(
+        {"fm-kernel-object", getCompilerIdentity(), job.symbol, job.digest});
     job.cached = cache->fetch(job.key, job.object);
     stats.cached += job.cached;
   }
   timer(stats.plan);
-  if (failed(lowerKernels(jobs, schedule, error)))
+  if (failed(lowerKernels(jobs, ctx, error)))
     return failure();
   timer(stats.lower);
-  bool compiled = compileKernels(jobs, target, options.jobs,
+  bool compiled = compileKernels(jobs, ctx, options.jobs,
                                  cache ? &*cache : nullptr, stats, error);
   stats.damaged = cache ? cache->getDamaged() : 0;
   if (!compiled)
@@ -353,7 +491,7 @@ LogicalResult emitModelLibrary(ModuleOp module, const EmitOptions &options,
     if (job.sameAs < 0)
       objects.push_back(job.object);
   std::string runtime = objDir + "/halide_runtime.o";
-  bool runtimeDone = compileRuntime(target, runtime,
+  bool runtimeDone = compileRuntime(ctx.variants.back().target, runtime,
                                     cache ? &*cache : nullptr, stats, error);
   stats.damaged = cache ? cache->getDamaged() : 0;
   if (!runtimeDone)
@@ -373,7 +511,8 @@ LogicalResult emitModelLibrary(ModuleOp module, const EmitOptions &options,
     names.push_back(job.name);
     symbols.push_back(job.symbol);
   }
-  if (!writeFile(descSource, getDescriptorSource(plan, names, symbols),
+  if (!writeFile(descSource,
+                 getDescriptorSource(plan, names, symbols, ctx.variants),
                  error) ||
       !runTool(
           options.cc,
@@ -434,13 +573,14 @@ static std::string getSignature(const KernelJob &job) {
     return s + "]";
   };
   std::string s = job.symbol + "_argv(";
-  for (const ::fm::KernelArg &arg : job.lowered.args)
+  const ::fm::LoweredKernel &lowered = job.variants.front().lowered;
+  for (const ::fm::KernelArg &arg : lowered.args)
     s += (arg.isScalar ? arg.name + ": float scalar"
                        : describe(arg.name, arg.type, arg.shape)) +
          ", ";
   s += "outputs: ";
-  for (size_t i = 0; i < job.lowered.outputs.size(); ++i) {
-    const ::fm::KernelOutput &out = job.lowered.outputs[i];
+  for (size_t i = 0; i < lowered.outputs.size(); ++i) {
+    const ::fm::KernelOutput &out = lowered.outputs[i];
     s += (i ? ", " : "") + describe(out.func.name(), out.type, out.shape);
   }
   return s + ")";
@@ -449,30 +589,42 @@ static std::string getSignature(const KernelJob &job) {
 namespace fm {
 LogicalResult emitHalide(ModuleOp module, llvm::raw_ostream &os,
                          const EmitOptions &options, std::string &error) {
-  ModelPlan plan;
-  Halide::Target target;
-  ScheduleOptions schedule;
+  EmitContext ctx;
   std::vector<KernelJob> jobs;
-  if (failed(prepare(module, options, plan, target, schedule, jobs,
-                     /*contentSymbols=*/false, error)) ||
-      failed(lowerKernels(jobs, schedule, error)))
+  if (failed(prepare(module, options, ctx, jobs, /*contentSymbols=*/false,
+                     error)) ||
+      failed(lowerKernels(jobs, ctx, error)))
     return failure();
   llvm::SmallString<128> path;
   llvm::sys::fs::createTemporaryFile("fm-kernel", "stmt", path);
   for (KernelJob &job : jobs) {
-    try {
-      job.lowered.getPipeline().compile_to_lowered_stmt(
-          path.str().str(), job.lowered.getArguments(), Halide::Text, target);
-    } catch (const Halide::Error &e) {
-      error = "halide failed to lower kernel @" + job.name + ": " + e.what();
-      llvm::sys::fs::remove(path);
-      return failure();
+    for (size_t i = 0; i < job.variants.size(); ++i) {
+      LoweredVariant &variant = job.variants[i];
+      const Halide::Target &target = ctx.variants[i].target;
+      try {
+        ::fm::HalideWarningScope scope;
+        variant.lowered.getPipeline().compile_to_lowered_stmt(
+            path.str().str(), variant.lowered.getArguments(), Halide::Text,
+            target);
+        variant.warnings.insert(variant.warnings.end(),
+                                scope.getWarnings().begin(),
+                                scope.getWarnings().end());
+      } catch (const Halide::Error &e) {
+        error = "halide failed to lower kernel @" + job.name + ": " + e.what();
+        llvm::sys::fs::remove(path);
+        return failure();
+      }
+      os << "// ===- @" << job.name << " -> " << getSignature(job);
+      if (job.variants.size() > 1)
+        os << " [" << ctx.variants[i].name << "]";
+      os << "\n";
+      if (auto text = llvm::MemoryBuffer::getFile(path))
+        os << (*text)->getBuffer() << "\n";
     }
-    os << "// ===- @" << job.name << " -> " << getSignature(job) << "\n";
-    if (auto text = llvm::MemoryBuffer::getFile(path))
-      os << (*text)->getBuffer() << "\n";
   }
   llvm::sys::fs::remove(path);
+  if (reportWarnings(jobs, ctx, error))
+    return failure();
   return success();
 }
 } // namespace fm

@@ -12,6 +12,7 @@
 
 #include "mlir/Support/LogicalResult.h"
 
+#include <functional>
 #include <string>
 
 namespace llvm {
@@ -23,6 +24,8 @@ class ModuleOp;
 } // namespace mlir
 
 namespace fm {
+
+struct LoweredKernel;
 
 struct EmitOptions {
   /// Where DIR/libMODEL.a, DIR/MODEL.h (and DIR/libMODEL.so) go; created
@@ -52,6 +55,10 @@ struct EmitOptions {
   std::string cacheDir;
   /// The size the cache is kept under (getKernelCacheLimit).
   uint64_t cacheMaxBytes = uint64_t(1) << 30;
+  /// For tests: runs on each kernel variant after its schedule, with the
+  /// kernel's IR name (a test breaks a schedule to see the build refuse).
+  std::function<void(const std::string &kernel, LoweredKernel &lowered)>
+      afterSchedule;
 };
 
 /// What emitModelLibrary did, for fmc -v. Identical kernels share one

@@ -127,7 +127,12 @@ Stage &Lowering::addStage(Halide::Func f, StageKind kind,
                           std::vector<int64_t> shape) {
   kernel.stages.push_back(
       Stage{std::move(f), kind, std::move(producers), std::move(shape)});
+  kernel.stages.back().origin = origin;
   return kernel.stages.back();
+}
+
+int Lowering::getVectorLanes(Halide::Type t) const {
+  return ::fm::getVectorLanes(kernel.target, t);
 }
 
 std::vector<Halide::Func> Lowering::getOperandFuncs(Operation *op) const {
@@ -355,6 +360,7 @@ static void lowerResults(func::ReturnOp ret, LoweredKernel &out,
                   !out.isOutput(t.func) && t.func.outputs() == 1;
     Halide::Func f = t.func;
     if (!direct) {
+      ctx.setOrigin(value.getDefiningOp());
       Halide::Type type = getBufferType(t.type);
       f = ctx.definePure("result_" + std::to_string(i), t.shape,
                          [&](const Index &index) {
@@ -368,10 +374,17 @@ static void lowerResults(func::ReturnOp ret, LoweredKernel &out,
 }
 
 namespace fm {
+int getVectorLanes(const Halide::Target &target, Halide::Type t) {
+  return target.natural_vector_size(t.bits() == 64 ? Halide::Float(64)
+                                                   : Halide::Float(32));
+}
+
 LogicalResult lowerKernel(func::FuncOp kernel, LoweredKernel &out,
+                          const Halide::Target &target,
                           const std::string &name) {
   out = LoweredKernel();
   out.name = name.empty() ? kernel.getSymName().str() : name;
+  out.target = target;
   if (kernel.getBody().getBlocks().size() != 1)
     return kernel.emitOpError() << "expected a kernel of one block";
   if (kernel.getNumResults() == 0)
@@ -403,8 +416,10 @@ LogicalResult lowerKernel(func::FuncOp kernel, LoweredKernel &out,
       for (Type t : op.getResultTypes())
         if (!llvm::isa<RankedTensorType>(t))
           return op.emitOpError() << "expected tensor results but got " << t;
+      ctx.setOrigin(&op);
       if (failed(lower(&op, ctx)))
         return failure();
+      ctx.setOrigin(nullptr);
     }
   } catch (const Halide::Error &e) {
     return kernel.emitOpError()

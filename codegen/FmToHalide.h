@@ -28,6 +28,7 @@
 #include <vector>
 
 namespace mlir {
+class Operation;
 namespace func {
 class FuncOp;
 } // namespace func
@@ -77,6 +78,9 @@ struct Stage {
   /// For ConvAcc and FilterAcc: channel groups. With more than one, the
   /// lanes of a vector of channels would read different input channels.
   int64_t groups = 1;
+  /// The op this Func was lowered from (null for arguments and results):
+  /// Halide's diagnostics about the Func are reported at its location.
+  mlir::Operation *origin = nullptr;
 };
 
 /// One argument of a kernel, in argv order.
@@ -99,6 +103,10 @@ struct KernelOutput {
 /// A kernel as Halide Funcs, before scheduling.
 struct LoweredKernel {
   std::string name;
+  /// The target the algorithm was shaped for: the vector width fixes the
+  /// lane count of partial sums that are part of the algorithm (a filter
+  /// gradient's sums along x), so schedules for it find whole vectors.
+  Halide::Target target;
   std::vector<KernelArg> args;
   std::vector<KernelOutput> outputs;
   /// Every Func defined, producers before consumers.
@@ -114,11 +122,17 @@ struct LoweredKernel {
   bool isOutput(const Halide::Func &f) const;
 };
 
-/// Lowers one kernel function. Ops without a lowering and malformed
-/// kernels are reported as MLIR diagnostics on the op; returns failure
-/// then. `name` is the pipeline's C name (defaults to the symbol name).
+/// Lowers one kernel function for `target`. Ops without a lowering and
+/// malformed kernels are reported as MLIR diagnostics on the op; returns
+/// failure then. `name` is the pipeline's C name (defaults to the symbol
+/// name).
 mlir::LogicalResult lowerKernel(mlir::func::FuncOp kernel, LoweredKernel &out,
+                                const Halide::Target &target,
                                 const std::string &name = "");
+
+/// Lanes of a native vector of `t`'s width (f64: half the f32 lanes) on
+/// `target`: 4, 8 or 16 f32 lanes for SSE4.1, AVX2, AVX-512.
+int getVectorLanes(const Halide::Target &target, Halide::Type t);
 
 } // namespace fm
 

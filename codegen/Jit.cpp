@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/Jit.h"
 
+#include "codegen/HalideDiagnostics.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include <iostream>
@@ -25,20 +27,33 @@ std::unique_ptr<JitKernel> JitKernel::create(mlir::func::FuncOp func,
                                              const ScheduleOptions &options,
                                              std::string &error) {
   std::unique_ptr<JitKernel> jit(new JitKernel());
-  if (mlir::failed(lowerKernel(func, jit->kernel))) {
+  if (mlir::failed(lowerKernel(func, jit->kernel, options.target))) {
     error = "failed to lower @" + func.getSymName().str();
     return nullptr;
   }
+  std::vector<std::string> warnings;
   try {
+    HalideWarningScope scheduling;
     scheduleKernel(jit->kernel, options);
+    // An autoscheduler's remarks on its own choices are not failures.
+    if (options.kind != ScheduleKind::Auto)
+      warnings = scheduling.getWarnings();
+    HalideWarningScope compiling;
     jit->target = options.target.with_feature(Halide::Target::JIT);
     jit->pipeline = jit->kernel.getPipeline();
     jit->pipeline.compile_jit(jit->target);
+    warnings.insert(warnings.end(), compiling.getWarnings().begin(),
+                    compiling.getWarnings().end());
   } catch (const Halide::Error &e) {
     error = e.what();
     return nullptr;
   }
-  return jit;
+  // As in fmc: a kernel Halide warns about is never run.
+  for (const std::string &warning : warnings)
+    error += (error.empty() ? "" : "\n") +
+             describeKernelWarning(jit->kernel, func.getSymName().str(),
+                                   options.target.to_string(), warning);
+  return error.empty() ? std::move(jit) : nullptr;
 }
 
 std::vector<Halide::Buffer<>> JitKernel::allocateOutputs(int batch) const {

@@ -7,7 +7,9 @@
 #include "codegen/LibrarySource.h"
 
 #include "codegen/Descriptor.h"
+#include "codegen/Targets.h"
 
+#include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdio>
@@ -40,9 +42,71 @@ static std::string toCString(llvm::StringRef text) {
   return out + "\"";
 }
 
-std::string fm::getDescriptorSource(const ModelPlan &plan,
-                                    const std::vector<std::string> &names,
-                                    const std::vector<std::string> &symbols) {
+/// The variants' table and, with several, the hook that steers Halide's
+/// dispatch (compile_multitarget's wrappers ask halide_can_use_target_
+/// features, in order, for each variant's features): every feature that
+/// a better variant has and the chosen one lacks is denied.
+static void writeVariants(llvm::raw_ostream &os, const std::string &m,
+                          const std::vector<TargetVariant> &variants) {
+  for (size_t i = 0; i < variants.size(); ++i) {
+    os << "static const char *const fm_" << m << "_features_" << i << "[] = {";
+    for (const std::string &f : getCpuFeatureNames(variants[i].target))
+      os << "\"" << f << "\", ";
+    os << "NULL};\n";
+  }
+  os << "static const fm_model_variant_t fm_" << m << "_variants[] = {\n";
+  for (size_t i = 0; i < variants.size(); ++i)
+    os << "  {\"" << variants[i].name << "\", \""
+       << variants[i].target.to_string() << "\", fm_" << m << "_features_" << i
+       << "},\n";
+  os << "};\n\n";
+  if (variants.size() < 2)
+    return;
+  constexpr int kWords = (Halide::Target::FeatureEnd + 63) / 64;
+  os << "#include <stdint.h>\n"
+     << "typedef int (*fm_can_use_fn)(int, const uint64_t *);\n"
+     << "int halide_default_can_use_target_features(int, const uint64_t "
+        "*);\n"
+     << "fm_can_use_fn halide_set_custom_can_use_target_features("
+        "fm_can_use_fn);\n"
+     << "static const uint64_t fm_" << m << "_variant_bits[" << variants.size()
+     << "][" << kWords << "] = {\n";
+  for (const TargetVariant &v : variants) {
+    os << "  {";
+    for (int w = 0; w < kWords; ++w) {
+      uint64_t bits = 0;
+      for (int b = 0; b < 64 && w * 64 + b < Halide::Target::FeatureEnd; ++b)
+        if (v.target.has_feature(
+                static_cast<Halide::Target::Feature>(w * 64 + b)))
+          bits |= uint64_t(1) << b;
+      os << (w ? ", " : "") << "0x" << llvm::format_hex_no_prefix(bits, 16)
+         << "ull";
+    }
+    os << "},\n";
+  }
+  os << "};\nstatic uint64_t fm_" << m << "_denied[" << kWords << "];\n"
+     << "static int fm_" << m
+     << "_can_use(int count, const uint64_t *features) {\n"
+     << "  for (int i = 0; i < count && i < " << kWords << "; ++i)\n"
+     << "    if (features[i] & fm_" << m << "_denied[i]) return 0;\n"
+     << "  return halide_default_can_use_target_features(count, features);\n"
+     << "}\n"
+     << "static void fm_" << m << "_select_variant(int index) {\n"
+     << "  for (int w = 0; w < " << kWords << "; ++w) {\n"
+     << "    fm_" << m << "_denied[w] = 0;\n"
+     << "    for (int j = 0; j < index; ++j)\n"
+     << "      fm_" << m << "_denied[w] |= fm_" << m
+     << "_variant_bits[j][w] & ~fm_" << m << "_variant_bits[index][w];\n"
+     << "  }\n"
+     << "  halide_set_custom_can_use_target_features(fm_" << m
+     << "_can_use);\n}\n\n";
+}
+
+std::string
+fm::getDescriptorSource(const ModelPlan &plan,
+                        const std::vector<std::string> &names,
+                        const std::vector<std::string> &symbols,
+                        const std::vector<TargetVariant> &variants) {
   const std::string m = plan.model;
   std::string s;
   llvm::raw_string_ostream os(s);
@@ -71,8 +135,9 @@ std::string fm::getDescriptorSource(const ModelPlan &plan,
      << "_kernel_names[] = {\n";
   for (const std::string &name : names)
     os << "  \"" << name << "\",\n";
-  os << "  NULL};\n\n"
-     << "static void fm_" << m
+  os << "  NULL};\n\n";
+  writeVariants(os, m, variants);
+  os << "static void fm_" << m
      << "_set_num_threads(int n) { halide_set_num_threads(n); }\n"
      << "static void fm_" << m
      << "_set_error_handler(void (*h)(void *, const char *)) {\n"
@@ -81,7 +146,10 @@ std::string fm::getDescriptorSource(const ModelPlan &plan,
      << "  FM_MODEL_DESC_ABI_VERSION,\n  fm_" << m << "_json,\n  "
      << names.size() << ",\n  fm_" << m << "_kernels,\n  fm_" << m
      << "_kernel_names,\n  fm_" << m << "_set_num_threads,\n  fm_" << m
-     << "_set_error_handler,\n  fm_kernel_system_allocations};\n\n"
+     << "_set_error_handler,\n  fm_kernel_system_allocations,\n  "
+     << variants.size() << ",\n  fm_" << m << "_variants,\n  "
+     << (variants.size() > 1 ? "fm_" + m + "_select_variant" : "NULL")
+     << "};\n\n"
      << "/* Installs the scratch allocator before any kernel can run. */\n"
      << "const fm_model_desc_t *fm_model_" << m << "(void) {\n"
      << "  halide_set_custom_malloc(fm_kernel_malloc);\n"

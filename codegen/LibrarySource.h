@@ -14,12 +14,15 @@
 namespace fm {
 
 struct ModelPlan;
+struct TargetVariant;
 
 /// MODEL_desc.c: the descriptor JSON as a C string, the kernel table
-/// (`names[i]` runs `symbols[i]_argv`) and fm_model_MODEL().
+/// (`names[i]` runs `symbols[i]_argv`), the target variants the kernels
+/// were compiled for (best first) and fm_model_MODEL().
 std::string getDescriptorSource(const ModelPlan &plan,
                                 const std::vector<std::string> &names,
-                                const std::vector<std::string> &symbols);
+                                const std::vector<std::string> &symbols,
+                                const std::vector<TargetVariant> &variants);
 
 /// MODEL.h: declares fm_model_MODEL().
 std::string getModelHeader(const std::string &model);

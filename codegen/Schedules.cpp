@@ -75,10 +75,7 @@ private:
   /// Funcs that get a loop nest of their own (outputs included).
   std::set<std::string> materialised;
 
-  int getVectorSize(Halide::Type t) const {
-    return target.natural_vector_size(t.bits() == 64 ? Halide::Float(64)
-                                                     : Halide::Float(32));
-  }
+  int getVectorSize(Halide::Type t) const { return getVectorLanes(target, t); }
   int64_t getElements(const std::vector<int64_t> &shape) const {
     int64_t n = 1;
     for (int64_t d : shape)
@@ -309,7 +306,7 @@ void HandScheduler::scheduleMatMul(const Stage &root,
   Halide::Func o = root.func;
   Halide::Type type = accs.front()->func.output_types()[0];
   int vec = getVectorSize(type);
-  int registers = target.has_feature(Halide::Target::AVX512) ? 32 : 16;
+  int registers = getVectorRegisters(target);
   int tileRows =
       std::min(kMaxTileRows, (registers - kTileVectors - 2) / kTileVectors);
   int tileVectors = kTileVectors;
@@ -459,6 +456,11 @@ void HandScheduler::run() {
 //===----------------------------------------------------------------------===//
 // scheduleKernel
 //===----------------------------------------------------------------------===//
+
+int fm::getVectorRegisters(const Halide::Target &target) {
+  // x86-64: 16 xmm/ymm registers, 32 zmm with AVX-512.
+  return target.has_feature(Halide::Target::AVX512) ? 32 : 16;
+}
 
 void fm::scheduleKernel(LoweredKernel &kernel, const ScheduleOptions &options) {
   if (options.kind == ScheduleKind::Root) {

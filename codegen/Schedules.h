@@ -11,6 +11,8 @@
 #ifndef FM_CODEGEN_SCHEDULES_H
 #define FM_CODEGEN_SCHEDULES_H
 
+#include "codegen/Targets.h"
+
 #include "Halide.h"
 
 #include <string>
@@ -36,7 +38,7 @@ struct ScheduleOptions {
   /// "Mullapudi2016" or "Li2018".
   std::string autoscheduler;
   /// The vector width and features come from here.
-  Halide::Target target = Halide::get_host_target();
+  Halide::Target target = getHostTarget();
   /// The batch extent assumed when sizing parallel work.
   int batchEstimate = 64;
   /// For Auto: the threads the kernels will run on (the autoscheduler's
@@ -49,6 +51,10 @@ struct ScheduleOptions {
 /// `error` for any other name.
 bool parseScheduleName(const std::string &name, ScheduleOptions &options,
                        std::string &error);
+
+/// Vector registers of `target` (16 ymm on AVX2, 32 zmm on AVX-512): the
+/// budget of a register tile.
+int getVectorRegisters(const Halide::Target &target);
 
 /// Schedules every Func of `kernel`. Call it once per lowered kernel:
 /// schedules are stored in the Funcs themselves.

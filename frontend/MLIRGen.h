@@ -13,6 +13,7 @@
 #include "frontend/Diagnostics.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/OwningOpRef.h"
 
 namespace fm {
@@ -33,6 +34,13 @@ mlir::OwningOpRef<mlir::ModuleOp> mlirGen(mlir::MLIRContext &context,
                                           const ModuleAST &module,
                                           DiagnosticEngine &diag,
                                           const MLIRGenOptions &options = {});
+
+/// Prints the MLIR diagnostics of `context` through `diag` while the
+/// returned handler lives: `file:line:col: error: ...` with the source
+/// line, like the front end's own, for errors raised by passes and codegen
+/// at the ops MLIRGen located.
+std::unique_ptr<mlir::ScopedDiagnosticHandler>
+forwardDiagnostics(mlir::MLIRContext &context, DiagnosticEngine &diag);
 
 } // namespace fm
 

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/Model.h"
 
+#include "runtime/CpuFeatures.h"
 #include "runtime/Error.h"
 #include "runtime/Rng.h"
 
@@ -94,6 +95,9 @@ Model::Model(const fm_model_desc_t *library, const Options &options)
     if (!library->kernels[k])
       throw Error("model library kernel " + std::to_string(k) + " is null");
   desc = parseDescriptor(library->json, library->num_kernels);
+  // Before any of the library's code runs: its Halide runtime may use the
+  // instructions this CPU lacks.
+  variant = selectVariant(library, desc.model, getUsableCpuFeatures());
 
   if (library->set_error_handler)
     library->set_error_handler(captureHalideError);
@@ -437,8 +441,7 @@ void Model::prepareSteps() {
 }
 
 /// Throws the error of a kernel call that returned `rc` != 0.
-static void throwKernelError(const std::string &kernel, StepKind step,
-                             int rc) {
+static void throwKernelError(const std::string &kernel, StepKind step, int rc) {
   std::string message = takeHalideError();
   throw Error("kernel '" + kernel + "' in step '" + getStepName(step) +
                   "' failed with code " + std::to_string(rc) +

@@ -58,6 +58,13 @@ public:
   const Descriptor &getDescriptor() const { return desc; }
   const std::string &getName() const { return desc.model; }
   const fm_model_desc_t *getLibraryDesc() const { return library; }
+  /// The kernel variant running ("avx2" of a portable library, "host"),
+  /// or empty if the library names none.
+  std::string getVariantName() const {
+    return variant >= 0 ? library->variants[variant].name : "";
+  }
+  /// Its index in the library's variants, -1 if none is named.
+  int getVariantIndex() const { return variant; }
 
   /// Fills every param and state tensor, in tensor order, from one
   /// generator seeded with `seed`; resets the step count to zero.
@@ -180,6 +187,8 @@ private:
   void runProfiled(StepKind step, int64_t batch);
 
   const fm_model_desc_t *library;
+  /// The index of the variant selectVariant picked, -1 if none is named.
+  int variant = -1;
   Descriptor desc;
   std::vector<Tensor> tensors;
   // Every temp's bytes: tensors[id].data points into it.

@@ -16,25 +16,45 @@
 extern "C" {
 #endif
 
-#define FM_MODEL_DESC_ABI_VERSION 2
+#define FM_MODEL_DESC_ABI_VERSION 3
 
 /* A Halide AOT kernel's argv entry point: args[i] is a halide_buffer_t* for
  * a tensor argument and a float* for a scalar, in the order the descriptor
  * lists them. Returns 0 on success. */
 typedef int (*fm_kernel_argv_fn)(void **args);
 
+/* One target the kernels were compiled for (fmc --target). */
+typedef struct fm_model_variant {
+  const char *name;   /* "avx512", "avx2", "sse41" (portable); "host" or
+                         the Halide target string otherwise */
+  const char *target; /* the Halide target string */
+  /* The CPU features the code needs, as Halide names them (sse41, avx,
+   * avx2, fma, f16c, avx512, avx512_skylake, ...); NULL-terminated. */
+  const char *const *cpu_features;
+} fm_model_variant_t;
+
 typedef struct fm_model_desc {
-  int abi_version;                   /* FM_MODEL_DESC_ABI_VERSION */
-  const char *json;                  /* descriptor, see docs/descriptor.md */
+  int abi_version;  /* FM_MODEL_DESC_ABI_VERSION */
+  const char *json; /* descriptor, see docs/descriptor.md */
   int num_kernels;
-  const fm_kernel_argv_fn *kernels;  /* indexed by "kernel" in a call */
+  const fm_kernel_argv_fn *kernels; /* indexed by "kernel" in a call */
   const char *const *kernel_names;
   /* The Halide runtime linked into the library. */
   void (*set_num_threads)(int n);
-  void (*set_error_handler)(void (*handler)(void *user_context, const char *msg));
+  void (*set_error_handler)(void (*handler)(void *user_context,
+                                            const char *msg));
   /* Scratch blocks the kernels took from the system so far (the rest are
    * reused: fm_kernel_alloc.h); NULL when the library does not say. */
   unsigned long long (*kernel_system_allocations)(void);
+  /* The variants of every kernel, best first: the runtime runs the first
+   * one this CPU can (a library built for one target has one, and a CPU
+   * lacking its features gets an error, not SIGILL). */
+  int num_variants;
+  const fm_model_variant_t *variants;
+  /* With several variants: makes Halide's per-kernel dispatch pick
+   * variants[index] (it would pick the best the CPU can run); NULL
+   * otherwise. Call it before any kernel runs. */
+  void (*select_variant)(int index);
 } fm_model_desc_t;
 
 #ifdef __cplusplus

@@ -49,11 +49,12 @@ using Halide::Var;
 /// about kFilterChunkPixels output pixels, 8 to 64 images.
 static constexpr int64_t kFilterChunkPixels = 1024;
 /// Filter gradients of at most kFilterLaneRows taps per output channel
-/// (Cg * KH * KW) sum in vectors of kFilterLanes along x
-/// (lowerFilterByLanes); the lane count is part of the algorithm (it
-/// fixes the order of the sums), not of the schedule.
+/// (Cg * KH * KW) sum in native vectors along x (lowerFilterByLanes). The
+/// lane count is part of the algorithm (it fixes the order of the sums),
+/// so it is the target's vector width, which the schedule vectorises by:
+/// a constant 8 lanes scheduled as 16-lane AVX-512 vectors made a
+/// pipeline that Halide proved would fail its bounds assertion.
 static constexpr int64_t kFilterLaneRows = 16;
-static constexpr int64_t kFilterLanes = 8;
 static int64_t getFilterChunk(int64_t pixels) {
   int64_t chunk = 8;
   while (chunk < 64 && chunk * 2 * pixels <= kFilterChunkPixels)
@@ -313,7 +314,7 @@ static LogicalResult lowerFilterByLanes(Operation *op, Lowering &ctx,
                                         const Tensor &x, const Tensor &grad,
                                         const Geometry &g, Func pad) {
   Var lane("lane"), o("o"), kw("kw"), kh("kh"), c("c"), chunk("chunk");
-  int64_t images = getFilterChunk(g.oh * g.ow), L = kFilterLanes;
+  int64_t images = getFilterChunk(g.oh * g.ow), L = ctx.getVectorLanes(x.type);
   Halide::RDom r(
       {{0, i32((g.ow + L - 1) / L)}, {0, i32(g.oh)}, {0, i32(images)}},
       ctx.getName(op, "r"));
@@ -345,7 +346,8 @@ static LogicalResult lowerConv2DBackwardFilter(Operation *op, Lowering &ctx) {
   Func pad = padActivation(x, g, ctx.getName(op, "input"));
   ctx.addStage(pad, StageKind::ConvPack, {x.func},
                {x.shape[0], g.c, g.h + 2 * g.top, g.w + 2 * g.left});
-  if (g.cg() * g.kh * g.kw <= kFilterLaneRows && g.ow >= kFilterLanes)
+  if (g.cg() * g.kh * g.kw <= kFilterLaneRows &&
+      g.ow >= ctx.getVectorLanes(x.type))
     return lowerFilterByLanes(op, ctx, x, grad, g, pad);
   // The output gradient with channels innermost, zero past O.
   Var o("o"), ox("x"), oy("y"), n("n");

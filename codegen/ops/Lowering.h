@@ -65,6 +65,9 @@ public:
   static Halide::Expr getCount(const Tensor &t,
                                const std::vector<int64_t> &axes);
   Halide::Expr getBatch() const { return batch; }
+  /// Lanes of a native vector of `t` on the kernel's target: for
+  /// algorithms whose order of sums follows the vector width.
+  int getVectorLanes(Halide::Type t) const;
 
   //===--- Funcs ----------------------------------------------------------===//
   /// `<mnemonic>_<position>[_<suffix>]`: the name of an op's Func.
@@ -94,6 +97,8 @@ public:
                        StageKind kind = StageKind::Pointwise);
   /// The producers of `op`: the Funcs of its tensor operands.
   std::vector<Halide::Func> getOperandFuncs(mlir::Operation *op) const;
+  /// The op whose lowering adds the next stages (Stage::origin).
+  void setOrigin(mlir::Operation *op) { origin = op; }
 
   //===--- element helpers ------------------------------------------------===//
   /// Reads `operand` at the index of a result of shape `resultShape`, with
@@ -110,6 +115,7 @@ private:
   LoweredKernel &kernel;
   Halide::Expr batch;
   llvm::DenseMap<mlir::Value, Tensor> values;
+  mlir::Operation *origin = nullptr;
 };
 
 /// Lowers one op; reports problems with op->emitOpError and fails.

@@ -246,6 +246,8 @@ int main(int argc, char **argv) {
       fm::mlirGen(context, *module, diag, genOptions);
   if (!ir)
     return 1;
+  // Passes and codegen report at the ops' source positions too.
+  auto forward = fm::forwardDiagnostics(context, diag);
   if (emitAction == Action::DumpMLIR) {
     ir->print(llvm::outs());
     return 0;

@@ -11,6 +11,7 @@
 
 #include "runtime/Error.h"
 #include "runtime/Json.h"
+#include "runtime/Predictions.h"
 #include "runtime/Trainer.h"
 
 #include <algorithm>
@@ -55,8 +56,7 @@ static double timeSteps(Model &model, StepKind step, int64_t batch,
   auto start = std::chrono::steady_clock::now();
   for (int64_t s = 0; s < steps; ++s)
     model.run(step, batch, lr);
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
       .count();
 }
 
@@ -100,8 +100,8 @@ static void printProfile(const std::vector<KernelRow> &rows,
   };
   int w = static_cast<int>(width), ow = static_cast<int>(opsWidth);
   double runs = static_cast<double>(std::max<int64_t>(1, p.runs));
-  std::printf("%-*s  %-*s %6s %9s %7s %9s%s\n", w, "kernel", ow, "ops",
-              "calls", "ms/step", "% step", "GFLOP/s",
+  std::printf("%-*s  %-*s %6s %9s %7s %9s%s\n", w, "kernel", ow, "ops", "calls",
+              "ms/step", "% step", "GFLOP/s",
               peakGflops > 0 ? "   % peak" : "");
   double flops = 0, flopSeconds = 0;
   int64_t calls = 0;
@@ -162,12 +162,65 @@ static json::Value getProfileJson(const std::vector<KernelRow> &rows,
   return profile;
 }
 
+/// Passes of the predict step over a whole split (BenchOptions::split).
+static int runSplitPasses(Model &model, const Dataset &data,
+                          const BenchOptions &options) {
+  Trainer trainer(model, data);
+  SplitRange range = trainer.getSplit(options.split);
+  int64_t batch =
+      options.batch > 0 ? options.batch : trainer.getSettings().batch;
+  predictSplit(trainer, model, range, batch); // warm-up
+  std::vector<double> seconds;
+  for (int64_t i = 0; i < options.steps; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    std::vector<OutputArray> outs = predictSplit(trainer, model, range, batch);
+    seconds.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count());
+  }
+  std::vector<double> sorted = seconds;
+  std::sort(sorted.begin(), sorted.end());
+  double best = sorted.front(), median = sorted[sorted.size() / 2];
+  double samples = static_cast<double>(range.count);
+  std::printf("predict  %s split  %lld samples  batch %lld  fastest %.1f ms "
+              "(%.0f img/s)  median %.1f ms (%.0f img/s) of %zu passes\n",
+              range.name.c_str(), static_cast<long long>(range.count),
+              static_cast<long long>(batch), 1e3 * best, samples / best,
+              1e3 * median, samples / median, seconds.size());
+  json::Value result = json::Value::object();
+  result.set("model", model.getName());
+  result.set("kernels", model.getVariantName());
+  result.set("step", "predict");
+  result.set("split", range.name);
+  result.set("samples", range.count);
+  result.set("batch", batch);
+  result.set("img_per_s", samples / best);
+  result.set("median_img_per_s", samples / median);
+  json::Value passes = json::Value::array();
+  for (double s : seconds)
+    passes.push(s);
+  result.set("pass_seconds", std::move(passes));
+  if (!options.jsonPath.empty()) {
+    std::ofstream out(options.jsonPath);
+    out << json::write(result) << "\n";
+    if (!out)
+      throw Error("cannot write " + options.jsonPath);
+  }
+  return 0;
+}
+
 int fm::runBench(Model &model, const Dataset &data,
                  const BenchOptions &options) {
+  if (!options.split.empty()) {
+    if (options.step != StepKind::Predict || options.profile)
+      throw Error("--split times whole predict passes: it takes --step "
+                  "predict and no --profile");
+    return runSplitPasses(model, data, options);
+  }
   StepKind step = options.step;
   if (!model.hasStep(step))
-    throw Error("model '" + model.getName() + "' has no " +
-                    getStepName(step) + " step",
+    throw Error("model '" + model.getName() + "' has no " + getStepName(step) +
+                    " step",
                 FM_STATUS_FAILED_PRECONDITION);
   Trainer trainer(model, data);
   int64_t batch =
@@ -188,6 +241,11 @@ int fm::runBench(Model &model, const Dataset &data,
 
   json::Value result = json::Value::object();
   result.set("model", model.getName());
+  result.set("kernels", model.getVariantName());
+  if (model.getVariantIndex() >= 0)
+    result.set(
+        "target",
+        model.getLibraryDesc()->variants[model.getVariantIndex()].target);
   result.set("step", getStepName(step));
   result.set("batch", batch);
   result.set("steps", options.steps);

@@ -2,7 +2,8 @@
 //
 // This file declares runBench, the `fmrun bench` command: it times one
 // step of a model on a fixed batch and, with --profile, breaks the step
-// down by kernel (docs/bench.md).
+// down by kernel; with --split, whole prediction passes over a split, the
+// work an application does (docs/bench.md).
 //
 //===----------------------------------------------------------------------===//
 #ifndef FM_TOOLS_FMRUN_BENCH_H
@@ -26,6 +27,11 @@ struct BenchOptions {
   double peakGflops = 0;
   /// Where to write the figures as JSON; "" for none.
   std::string jsonPath;
+  /// For predict: time whole passes over this split ("test", ...) instead
+  /// of one batch again and again: each batch loaded from the data set as
+  /// training loads it, its outputs copied into host arrays. `steps`
+  /// passes after a warm-up one; the fastest and the median are reported.
+  std::string split;
 };
 
 /// Parses train, evaluate or predict (inference is predict); throws

@@ -59,6 +59,7 @@ const char *kUsage =
     "         --batch N --threads N --validation F --limit N\n"
     "bench:   --step train|evaluate|predict --batch N --steps N --threads N\n"
     "         --profile (per-kernel table) --peak-gflops F --json FILE\n"
+    "         --split test (predict: N whole passes over the split)\n"
     "compile (.fm only): --fmc PATH --target T --schedule S\n"
     "         --optimizer 'sgd(lr=0.1, momentum=0.9)' --data 'idx(...)'\n"
     "         --normalize '[0.29, 0.35]' --augment '[flip_horizontal]'\n"
@@ -77,7 +78,8 @@ const std::map<std::string, std::set<std::string>> kFlags = {
      {"checkpoint", "out", "split", "count", "batch", "threads", "validation",
       "limit"}},
     {"bench",
-     {"step", "batch", "steps", "threads", "profile", "peak-gflops", "json"}}};
+     {"step", "batch", "steps", "threads", "profile", "peak-gflops", "json",
+      "split"}}};
 const std::set<std::string> kSwitches = {"profile"};
 const std::set<std::string> kCompileFlags = {"fmc", "target", "schedule"};
 /// Train keys whose value is compiled into the library: overriding them
@@ -86,7 +88,8 @@ const std::set<std::string> kCompileFlags = {"fmc", "target", "schedule"};
 /// into the kernels, and the structured ones the descriptor carries.
 /// Flags use dashes (--lr-schedule), keys underscores (lr_schedule).
 const std::set<std::string> kCompiledTrainKeys = {
-    "optimizer", "data", "normalize", "augment", "lr-schedule", "clip-grad-norm"};
+    "optimizer", "data",        "normalize",
+    "augment",   "lr-schedule", "clip-grad-norm"};
 
 struct Args {
   std::string command, model;
@@ -171,8 +174,8 @@ Args parseArgs(int argc, char **argv) {
     auto it = intFlags.find(f.first);
     if (it != intFlags.end())
       a.getInt(f.first, it->second);
-    else if (f.first == "validation" || f.first == "lr" ||
-             f.first == "scale" || f.first == "peak-gflops")
+    else if (f.first == "validation" || f.first == "lr" || f.first == "scale" ||
+             f.first == "peak-gflops")
       a.getDouble(f.first);
   }
   if (a.has("split")) {
@@ -217,15 +220,33 @@ void restore(Model &model, const Args &args) {
               static_cast<long long>(model.getStepCount()));
 }
 
+/// The kernel variant running: "host", a target string, or "avx2 (of
+/// avx512, avx2, sse41)" for a portable library.
+std::string describeKernels(const Model &model) {
+  const fm_model_desc_t *library = model.getLibraryDesc();
+  std::string name = model.getVariantName();
+  if (name.empty())
+    return ""; // kernels that name no target (hand-written ones)
+  if (library->num_variants < 2)
+    return name;
+  std::string all;
+  for (int i = 0; i < library->num_variants; ++i)
+    all += (i ? ", " : "") + std::string(library->variants[i].name);
+  return name + " (of " + all + ")";
+}
+
 void printSummary(const Model &model, const Dataset &data) {
   const Descriptor &d = model.getDescriptor();
   int64_t params = 0;
   for (int id : d.getTensorsOfKind(TensorKind::Param))
     params += d.tensors[id].getElementCount(1);
+  std::string kernels = describeKernels(model);
+  if (!kernels.empty())
+    kernels = "kernels " + kernels + "; ";
   std::printf(
-      "model %s: %lld parameters; data %s: %lld train, %lld test samples\n",
-      d.model.c_str(), static_cast<long long>(params), data.name.c_str(),
-      static_cast<long long>(data.train.count),
+      "model %s: %lld parameters; %sdata %s: %lld train, %lld test samples\n",
+      d.model.c_str(), static_cast<long long>(params), kernels.c_str(),
+      data.name.c_str(), static_cast<long long>(data.train.count),
       static_cast<long long>(data.test.count));
   std::fflush(stdout);
 }
@@ -384,6 +405,7 @@ BenchOptions benchOptions(const Args &args) {
   if (args.has("peak-gflops"))
     o.peakGflops = args.getDouble("peak-gflops");
   o.jsonPath = args.get("json");
+  o.split = args.get("split");
   return o;
 }
 

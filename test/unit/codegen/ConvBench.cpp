@@ -147,9 +147,9 @@ int main(int argc, char **argv) {
       std::string base = "/tmp/" + k.name;
       p.compile_to_lowered_stmt(base + ".stmt",
                                 kernel->getKernel().getArguments(),
-                                Halide::Text, Halide::get_host_target());
+                                Halide::Text, getHostTarget());
       p.compile_to_assembly(base + ".s", kernel->getKernel().getArguments(),
-                            k.name, Halide::get_host_target());
+                            k.name, getHostTarget());
     }
     std::vector<Halide::Buffer<>> args =
         randomArgs(kernel->getKernel(), batch, rng);

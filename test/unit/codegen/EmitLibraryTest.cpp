@@ -12,6 +12,7 @@
 
 #include "codegen/Descriptor.h"
 #include "codegen/EmitLibrary.h"
+#include "codegen/FmToHalide.h"
 
 #include "HalideRuntime.h"
 #include "runtime/fm_model_desc.h"
@@ -180,6 +181,108 @@ TEST(EmitLibraryTest, TinyModel) {
     std::cout << "kept " << dir << "\n";
   else
     llvm::sys::fs::remove_directories(dir);
+}
+
+/// kTiny with the matmul placed at a source line.
+static std::string tinyWithLocations() {
+  return replaceAll(kTiny,
+                    "tensor<?x3xf32>, tensor<3x2xf32> -> tensor<?x2xf32>\n",
+                    "tensor<?x3xf32>, tensor<3x2xf32> -> tensor<?x2xf32> "
+                    "loc(\"tiny.fm\":7:5)\n");
+}
+
+TEST(EmitLibraryTest, KernelHalideWarnsAboutIsAnErrorAndNoLibrary) {
+  // k0's accumulator bounded to one of the two columns its tile computes:
+  // Halide proves the kernel would fail its bounds assertion. The build
+  // stops with an error at the matmul's line, writes no library and
+  // caches nothing, so the next build reports it again.
+  auto parsed = parseModule(tinyWithLocations());
+  ASSERT_TRUE(parsed);
+  std::string dir = makeTempDir("fm-broken");
+  EmitOptions options;
+  options.outDir = dir;
+  options.shared = true;
+  options.runtimeIncludeDir = FM_TEST_RUNTIME_DIR;
+  options.cacheDir = dir + "/cache";
+  options.afterSchedule = [](const std::string &name, LoweredKernel &kernel) {
+    if (name != "k0")
+      return;
+    for (Stage &stage : kernel.stages)
+      if (stage.kind == StageKind::MatMulAcc)
+        stage.func.bound(stage.func.args()[0], 0, 1);
+  };
+  std::vector<std::string> errors;
+  mlir::ScopedDiagnosticHandler handler(
+      &parsed->context, [&](mlir::Diagnostic &d) {
+        auto flc = llvm::dyn_cast<mlir::FileLineColLoc>(d.getLocation());
+        errors.push_back(
+            (flc ? flc.getFilename().str() + ":" + std::to_string(flc.getLine())
+                 : std::string("?")) +
+            ": " + d.str());
+        return mlir::success();
+      });
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    SCOPED_TRACE(attempt);
+    errors.clear();
+    std::string error;
+    EXPECT_TRUE(
+        mlir::failed(emitModelLibrary(*parsed->module, options, error)));
+    EXPECT_NE(error.find("1 kernel would fail at run time"), std::string::npos)
+        << error;
+    ASSERT_FALSE(errors.empty());
+    EXPECT_EQ(errors[0].rfind("tiny.fm:7: kernel 'k0' for ", 0), 0u)
+        << errors[0];
+    EXPECT_NE(errors[0].find("of fm.matmul"), std::string::npos) << errors[0];
+    EXPECT_NE(errors[0].find("guaranteed to fail an assertion"),
+              std::string::npos)
+        << errors[0];
+    EXPECT_FALSE(llvm::sys::fs::exists(dir + "/libTiny.a"));
+    EXPECT_FALSE(llvm::sys::fs::exists(dir + "/libTiny.so"));
+  }
+  llvm::sys::fs::remove_directories(dir);
+}
+
+TEST(EmitLibraryTest, PortableLibraryHasEveryLevel) {
+  // --target=portable: each kernel in AVX-512, AVX2 and SSE4.1 variants
+  // behind Halide's dispatch, the runtime compiled for the baseline.
+  auto parsed = parseModule(kTiny);
+  ASSERT_TRUE(parsed);
+  std::string dir = makeTempDir("fm-portable");
+  EmitOptions options;
+  options.outDir = dir;
+  options.shared = true;
+  options.target = "portable";
+  options.runtimeIncludeDir = FM_TEST_RUNTIME_DIR;
+  std::string error;
+  ASSERT_TRUE(
+      mlir::succeeded(emitModelLibrary(*parsed->module, options, error)))
+      << error;
+  void *lib = dlopen((dir + "/libTiny.so").c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_TRUE(lib) << dlerror();
+  auto entry = reinterpret_cast<const fm_model_desc_t *(*)(void)>(
+      dlsym(lib, "fm_model_Tiny"));
+  ASSERT_TRUE(entry);
+  const fm_model_desc_t *desc = entry();
+  ASSERT_EQ(desc->num_variants, 3);
+  EXPECT_STREQ(desc->variants[0].name, "avx512");
+  EXPECT_STREQ(desc->variants[1].name, "avx2");
+  EXPECT_STREQ(desc->variants[2].name, "sse41");
+  EXPECT_STREQ(desc->variants[2].target, "x86-64-linux-sse41");
+  EXPECT_STREQ(desc->variants[2].cpu_features[0], "sse41");
+  EXPECT_EQ(desc->variants[2].cpu_features[1], nullptr);
+  ASSERT_TRUE(desc->select_variant);
+  // The baseline runs on any x86-64 CPU: steer the dispatch to it and run.
+  desc->select_variant(2);
+  desc->set_error_handler(recordError);
+  float x[6] = {1, 2, 3, 4, 5, 6}, w[6] = {1, 0, 0, 1, 1, 1}, y[4], s;
+  RawBuffer bx(x, {2, 3}), bw(w, {3, 2}), by(y, {2, 2}), bs(&s, {});
+  void *args[] = {&bx.buffer, &bw.buffer, &by.buffer, &bs.buffer};
+  ASSERT_EQ(desc->kernels[0](args), 0) << lastError;
+  float expected[4] = {4, 5, 10, 11};
+  for (int i = 0; i < 4; ++i)
+    EXPECT_FLOAT_EQ(y[i], expected[i]);
+  dlclose(lib);
+  llvm::sys::fs::remove_directories(dir);
 }
 
 TEST(EmitLibraryTest, EmitHalide) {

@@ -65,10 +65,10 @@ int main(int argc, char **argv) {
       Halide::Pipeline p = kernel->getKernel().getPipeline();
       p.compile_to_lowered_stmt(std::string("/tmp/") + name + ".stmt",
                                 kernel->getKernel().getArguments(),
-                                Halide::Text, Halide::get_host_target());
+                                Halide::Text, getHostTarget());
       p.compile_to_assembly(std::string("/tmp/") + name + ".s",
                             kernel->getKernel().getArguments(), name,
-                            Halide::get_host_target());
+                            getHostTarget());
     }
     std::vector<Halide::Buffer<>> args;
     for (const KernelArg &arg : kernel->getKernel().args) {

@@ -241,5 +241,8 @@ fm_model_desc_t fm_test_make_desc(const char *json) {
   d.set_num_threads = fm_test_set_num_threads;
   d.set_error_handler = fm_test_set_error_handler;
   d.kernel_system_allocations = NULL; /* plain C kernels: no scratch */
+  d.num_variants = 0; /* plain C: runs on any CPU */
+  d.variants = NULL;
+  d.select_variant = NULL;
   return d;
 }

@@ -101,7 +101,8 @@ TEST(ModelTest, SetsThreadsAndChecksAbi) {
   EXPECT_EQ(fm_test_get_num_threads(), 3);
   desc.abi_version = 99;
   EXPECT_FM_ERROR(Model m(&desc),
-                  "descriptor ABI version 99 but this runtime expects 2");
+                  "descriptor ABI version 99 but this runtime expects " +
+                      std::to_string(FM_MODEL_DESC_ABI_VERSION));
   EXPECT_FM_ERROR(Model m(nullptr), "model descriptor is null");
 }
 
