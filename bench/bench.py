@@ -1,218 +1,262 @@
 #!/usr/bin/env python3
-"""The benchmark, in one run: fm against PyTorch on the same data, batch and
-threads, plus fm's per-kernel profile against this machine's SGEMM peak.
+"""The benchmark, in one run: fm against its PyTorch peer (bench/torch_peer.py)
+on the same models, recipe, data, batch and threads, round after round.
 
-In order, each measurement a process of its own, one after the other:
-  1. SGEMM peak: a large OpenBLAS SGEMM (bench/sgemm_peak.py);
-  2. per model (cnn, mlp): compile with fmc; fm training (fmrun train, the
-     last of --epochs epochs timed, its peak RSS); fm inference (fmrun bench
-     --step predict at the inference batch); PyTorch
-     (../shared/bench/torch_baseline.py: training and inference, peak RSS);
-  2b. with --autoschedulers, per model: the hand schedules against
-     Halide's autoschedulers (fmc --schedule=S), train and predict steps;
-  3. fmrun bench --profile on the CNN's train step: time and GFLOP/s per
-     kernel, as a fraction of the SGEMM peak; --rounds rounds, each after
-     a fresh SGEMM, the fastest set against the highest peak.
-Prints one table with fm, PyTorch, their ratio and the targets (PASS/FAIL),
-and writes everything as JSON (bench/results/latest.json; --json PATH).
-Method: docs/bench.md. Never run it beside a build or another benchmark:
-on this 2-core machine that halves every figure (the load is recorded).
+In order, each measurement a process of its own, one after the other, both
+sides pinned to the same cores (taskset) with OMP_NUM_THREADS and
+OPENBLAS_NUM_THREADS set to --threads:
+  1. the machine: CPU model and ISA, fm's kernel target, PyTorch's build
+     configuration (BLAS, oneDNN) and thread settings, the load average;
+  2. per model, fmc --shared with the benchmark's recipe (Adam 1e-3, no
+     augmentation, constant rate; the example's batch and normalisation),
+     cold and cached (the compile times);
+  3. --rounds rounds (at least 3), fm first in odd rounds and PyTorch first
+     in even ones, each round per model: training (E epochs over the first
+     L training images, the last epoch timed, then test accuracy: a fast
+     run must also learn), inference (whole passes over the 10,000 test
+     images at batch 256, probabilities back in a host array), and an
+     SGEMM peak (OpenBLAS, bench/sgemm_peak.py) after the round;
+  4. fmrun bench --profile on each model's train step: its conv and matmul
+     FLOPs (for the FLOP utilisation), and the CNN's per-kernel table.
+Prints per model and measure the median and best of each side over the
+rounds, their ratio (of medians) and the target (PASS/FAIL), and writes
+everything as JSON (bench/results/latest.json; --json PATH). Method:
+docs/bench.md. Never run it beside a build or another benchmark.
 
-usage: bench/run.sh [--models cnn,mlp] [--epochs 2] [--threads 2]
-                    [--batch 64] [--infer-batch 256] [--rounds 3] [--quick]
-                    [--autoschedulers] [--json PATH]
+usage: bench/run.sh [--models cnn,cnn_bn,resnet,mlp] [--rounds 3] [--threads 2]
+                    [--epochs 2] [--quick] [--no-torch] [--autoschedulers]
+                    [--json PATH]
 """
-import argparse, json, os, platform, shutil, subprocess, sys, tempfile, time
+import argparse, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TORCH_BASELINE = os.path.join(ROOT, "..", "shared", "bench", "torch_baseline.py")
-MODELS = {"cnn": "examples/fashion_cnn.fm", "mlp": "examples/mlp.fm"}
-TEST_IMAGES = 10000  # Fashion-MNIST's test split: what PyTorch's inference runs
+PEER = os.path.join(ROOT, "bench", "torch_peer.py")
 
-# The targets of issue 4: (what, model, key, bound, kind). "ratio" rows
-# compare fm / PyTorch with >= bound; "memory" rows fm / PyTorch <= bound;
-# "peak" rows the CNN's large contraction kernels as a fraction of SGEMM.
+# The models: their example, training batch, training images per epoch
+# (enough steps for a stable epoch rate, few enough for several rounds),
+# the example's normalisation (kept on both sides), and whether they are
+# heavy enough that inference passes are few.
+MODELS = {
+    "cnn": {"source": "examples/fashion_cnn.fm", "batch": 64, "limit": 19200, "normalize": None},
+    "cnn_bn": {"source": "examples/fashion_cnn_bn.fm", "batch": 128, "limit": 12800,
+               "normalize": [0.2860, 0.3530]},
+    "resnet": {"source": "examples/resnet_small.fm", "batch": 64, "limit": 6400, "normalize": None},
+    "mlp": {"source": "examples/mlp.fm", "batch": 64, "limit": 60000, "normalize": None},
+}
+INFER_BATCH = 256
+
+# The targets of issue 9: (label, model, measure, bound). Ratios are fm /
+# PyTorch of the medians over the rounds; "mfu" is the fraction of the SGEMM
+# peak; "learned" is fm's test accuracy minus PyTorch's, in points.
 TARGETS = [
-    ("training img/s", "cnn", "train_img_per_s", 1.5, "ratio"),
-    ("inference img/s", "cnn", "infer_img_per_s", 2.5, "ratio"),
-    ("training img/s", "mlp", "train_img_per_s", 1.3, "ratio"),
-    ("peak RSS MB, training", "cnn", "train_peak_rss_mb", 1.0, "memory"),
+    ("training img/s", "cnn", "train_img_per_s", 1.8),
+    ("training img/s", "cnn_bn", "train_img_per_s", 1.5),
+    ("training img/s", "mlp", "train_img_per_s", 1.8),
+    ("inference img/s", "cnn", "infer_img_per_s", 3.0),
+    ("inference img/s", "mlp", "infer_img_per_s", 1.2),
 ]
-PEAK_TARGET = 0.60
+MFU_TARGET = ("cnn", 0.50)
+# fm learned as well as PyTorch: its test accuracy after the same training
+# at most this many points below.
+LEARNED_POINTS = 2.0
 # fmc on the CNN: seconds cold (an empty kernel cache) and cached.
 COMPILE_TARGETS = {"compile_cold_s": 30.0, "compile_cached_s": 2.0}
-QUIET_LOAD = 0.5  # a 1-minute load average above this: not a quiet machine
-# The CNN's larger layers: the contraction kernels that together do this
-# share of the train step's flops, largest first (conv2 and conv3 with
-# their gradients; conv1 and the dense layers are small).
-LARGE_FLOP_SHARE = 0.80
+QUIET_LOAD = 0.2  # cores busy with other work before a measurement: above this, not quiet
 
 
 def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
-def run_measured(cmd, out_path=None, env=None):
-    """Runs cmd to completion; returns (stdout text, peak RSS in MB).
+def pinned(a, cmd):
+    """cmd on the first --threads cores, with both sides' thread settings."""
+    return ["taskset", "-c", a.cores] + cmd
 
-    os.wait4 gives this child's own rusage, so each run's ru_maxrss is its
-    own peak (RUSAGE_CHILDREN would be the largest over all children)."""
+
+def peer_env(a):
+    env = dict(os.environ)
+    for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[k] = str(a.threads)
+    return env
+
+
+def busy_cores(seconds=0.3):
+    """How many cores something else keeps busy, sampled from /proc/stat
+    just before a measurement (the load average would count the benchmark's
+    own previous process for a minute after it ended)."""
+    def sample():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return sum(v), v[3] + v[4]  # total, idle + iowait
+    t0, i0 = sample()
+    time.sleep(seconds)
+    t1, i1 = sample()
+    return (os.cpu_count() or 1) * (1 - (i1 - i0) / max(1, t1 - t0))
+
+
+def run_measured(a, cmd):
+    """Runs cmd pinned, to completion; returns (stdout, peak RSS in MB, cores
+    busy just before). os.wait4 gives this child's own rusage."""
+    load = busy_cores()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        p = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
+        p = subprocess.Popen(pinned(a, cmd), stdout=out, stderr=err, env=peer_env(a))
         _, status, usage = os.wait4(p.pid, 0)
-        p.returncode = os.waitstatus_to_exitcode(status)
+        code = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         text, errors = out.read(), err.read()
-    if p.returncode != 0:
-        sys.exit("bench: '%s' failed (exit %d):\n%s%s" % (" ".join(cmd), p.returncode, text, errors))
-    return text, usage.ru_maxrss / 1024.0  # ru_maxrss is in KiB on Linux
+    if code != 0:
+        sys.exit("bench: '%s' failed (exit %d):\n%s%s" % (" ".join(cmd), code, text, errors))
+    return text, usage.ru_maxrss / 1024.0, load
 
 
 def json_lines(text):
     return [json.loads(l) for l in text.splitlines() if l.startswith("{")]
 
 
-def sgemm_peak(a):
-    log("SGEMM peak (n=%d, %d threads)..." % (a.sgemm_n, a.threads))
-    text, _ = run_measured(["/usr/bin/python3", os.path.join(ROOT, "bench", "sgemm_peak.py"),
-                            "--n", str(a.sgemm_n), "--threads", str(a.threads)])
+def tool(a, name):
+    return os.path.join(a.build, "bin", name)
+
+
+#===------------------------------------------------------------------------===#
+# The machine
+#===------------------------------------------------------------------------===#
+
+def machine(a):
+    cpu, flags = platform.processor() or platform.machine(), []
+    try:
+        with open("/proc/cpuinfo") as f:
+            text = f.read()
+        m = re.search(r"^model name\s*:\s*(.*)$", text, re.M)
+        cpu = m.group(1) if m else cpu
+        m = re.search(r"^flags\s*:\s*(.*)$", text, re.M)
+        flags = sorted(f for f in (m.group(1).split() if m else [])
+                       if f.startswith(("avx", "sse4", "fma", "f16c", "amx")))
+    except OSError:
+        pass
+    return {"cpu": cpu, "isa": flags, "cores": os.cpu_count(), "threads": a.threads, "pinned_cores": a.cores,
+            "python": platform.python_version(), "kernel": platform.release()}
+
+
+def sgemm_peak(a, n):
+    text, _, _ = run_measured(a, ["/usr/bin/python3", os.path.join(ROOT, "bench", "sgemm_peak.py"),
+                                  "--n", str(n), "--threads", str(a.threads)])
     return json_lines(text)[-1]
 
 
-AUTOSCHEDULERS = ["mullapudi2016", "adams2019", "li2018"]
+#===------------------------------------------------------------------------===#
+# fm
+#===------------------------------------------------------------------------===#
+
+def recipe_overrides(name):
+    """fmc --set: the benchmark's recipe, which the peer implements."""
+    m = MODELS[name]
+    sets = ["optimizer=adam(lr=0.001)", "augment=[]", "lr_schedule=constant", "batch=%d" % m["batch"]]
+    if m["normalize"]:
+        sets.append("normalize=[%r, %r]" % tuple(m["normalize"]))
+    return [x for s in sets for x in ("--set", s)]
 
 
-def compare_schedules(a, name, hand_lib, tmp, steps):
-    """fm's hand schedules against Halide's autoschedulers on one model:
-    the same model compiled with each (fmc --schedule), its train step at
-    the training batch and its predict step at the inference batch timed
-    by fmrun bench. Returns {schedule: {...}}."""
-    out = {}
-    for schedule in ["hand"] + AUTOSCHEDULERS:
-        lib = hand_lib
-        compile_s = None
-        if schedule != "hand":
-            log("fm %s: compiling with --schedule=%s..." % (name, schedule))
-            outdir = os.path.join(tmp, "%s-%s" % (name, schedule))
-            t = time.perf_counter()
-            run_measured([os.path.join(a.build, "bin", "fmc"), "--shared", os.path.join(ROOT, MODELS[name]),
-                          "-o", outdir, "--schedule=" + schedule, "--no-cache"])
-            compile_s = round(time.perf_counter() - t, 1)
-            lib = os.path.join(outdir, [f for f in os.listdir(outdir) if f.startswith("lib") and f.endswith(".so")][0])
-        log("fm %s: timing the %s schedule..." % (name, schedule))
-        train, _ = fm_bench(a, lib, "train", a.batch, steps)
-        infer, _ = fm_bench(a, lib, "predict", a.infer_batch, steps)
-        out[schedule] = {"train_img_per_s": round(train["img_per_s"], 1),
-                         "infer_img_per_s": round(infer["img_per_s"], 1), "compile_s": compile_s}
-    return out
-
-
-def print_schedules(res):
-    for name, table in res.get("schedules", {}).items():
-        hand = table["hand"]
-        print()
-        print("%s: hand schedules against Halide's autoschedulers (fmrun bench, train batch %d, predict batch %d)"
-              % (name, res["settings"]["batch"], res["settings"]["infer_batch"]))
-        row = "{:<15} {:>12} {:>9} {:>14} {:>9} {:>10}"
-        print(row.format("schedule", "train img/s", "hand/x", "predict img/s", "hand/x", "compile s"))
-        for schedule, m in table.items():
-            print(row.format(schedule, fmt(m["train_img_per_s"]), "%.2fx" % (hand["train_img_per_s"] / m["train_img_per_s"]),
-                             fmt(m["infer_img_per_s"]), "%.2fx" % (hand["infer_img_per_s"] / m["infer_img_per_s"]),
-                             "-" if m["compile_s"] is None else "%.1f" % m["compile_s"]))
-
-
-def compile_model(a, name, tmp):
-    """fmc --shared into tmp: the measured runs then never start fmc, whose
-    memory would otherwise count in fmrun's peak RSS. Twice, with a kernel
-    cache of its own: cold (empty), then cached. Returns the library and
-    both times."""
-    out, times = os.path.join(tmp, name), []
-    for _ in range(2):
+def compile_model(a, name, tmp, schedule=None):
+    """fmc --shared into tmp, so the measured runs never start fmc; twice
+    with a kernel cache of its own, cold then cached. Returns the library
+    and both times."""
+    out = os.path.join(tmp, name + ("-" + schedule if schedule else ""))
+    cmd = [tool(a, "fmc"), "--shared", os.path.join(ROOT, MODELS[name]["source"]), "-o", out] + recipe_overrides(name)
+    if schedule:
+        cmd += ["--schedule=" + schedule, "--no-cache"]
+    else:
+        cmd += ["--cache-dir", os.path.join(tmp, "kernels-" + name)]
+    times = []
+    for _ in range(1 if schedule else 2):
         t = time.perf_counter()
-        subprocess.run([os.path.join(a.build, "bin", "fmc"), "--shared", os.path.join(ROOT, MODELS[name]),
-                        "-o", out, "--cache-dir", os.path.join(tmp, "kernels-" + name)], check=True)
+        subprocess.run(cmd, check=True)
         times.append(time.perf_counter() - t)
     libs = [f for f in os.listdir(out) if f.startswith("lib") and f.endswith(".so")]
     return os.path.join(out, libs[0]), times
 
 
 def fm_train(a, name, lib, tmp):
-    log("fm %s: training, %d epochs..." % (name, a.epochs))
+    m = MODELS[name]
     logfile = os.path.join(tmp, name + "-train.jsonl")
-    cmd = [os.path.join(a.build, "bin", "fmrun"), "train", lib, "--epochs", str(a.epochs),
-           "--batch", str(a.batch), "--threads", str(a.threads), "--validation", "0", "--seed", "0",
-           "--log", logfile, "--checkpoint-dir", os.path.join(tmp, name + "-ckpt")]
-    if a.limit:
-        cmd += ["--limit", str(a.limit)]
-    _, rss = run_measured(cmd)
+    if os.path.exists(logfile):
+        os.unlink(logfile)
+    _, rss, load = run_measured(a, [tool(a, "fmrun"), "train", lib, "--epochs", str(a.epochs),
+                                    "--batch", str(m["batch"]), "--threads", str(a.threads), "--validation", "0",
+                                    "--seed", "0", "--limit", str(a.limit(name)), "--log", logfile,
+                                    "--checkpoint-dir", os.path.join(tmp, name + "-ckpt")])
     events = [json.loads(l) for l in open(logfile)]
     epochs = [e for e in events if e["event"] == "epoch"]
     test = [e for e in events if e["event"] == "test"]
     return {"train_img_per_s": epochs[-1]["images_per_s"], "train_peak_rss_mb": round(rss, 1),
-            "test_acc": test[0]["acc"] if test else None}
+            "test_acc": test[0]["acc"] if test else None, "load": load}
 
 
 def fm_bench(a, lib, step, batch, steps, extra=()):
     out = tempfile.NamedTemporaryFile(suffix=".json", delete=False).name
-    cmd = [os.path.join(a.build, "bin", "fmrun"), "bench", lib, "--step", step, "--batch", str(batch),
-           "--steps", str(steps), "--threads", str(a.threads), "--json", out] + list(extra)
-    text, _ = run_measured(cmd)
+    text, _, load = run_measured(a, [tool(a, "fmrun"), "bench", lib, "--step", step, "--batch", str(batch),
+                                     "--steps", str(steps), "--threads", str(a.threads), "--json", out]
+                                 + list(extra))
     with open(out) as f:
         result = json.load(f)
     os.unlink(out)
+    result["load"] = load
     return result, text
 
 
-def torch_run(a, name):
-    log("PyTorch %s: training, %d epochs..." % (name, a.epochs))
-    cmd = ["/usr/bin/python3", TORCH_BASELINE, "--model", name, "--epochs", str(a.epochs),
-           "--batch", str(a.batch), "--threads", str(a.threads)]
-    if a.limit:
-        cmd += ["--limit", str(a.limit)]
-    text, rss = run_measured(cmd)
-    last = json_lines(text)[-1]
-    return {"train_img_per_s": last["train_img_per_s"], "infer_img_per_s": last["infer_img_per_s"],
-            "train_peak_rss_mb": round(rss, 1), "test_acc": last["test_acc"], "peer": last["peer"]}
+def fm_infer(a, lib):
+    r, _ = fm_bench(a, lib, "predict", INFER_BATCH, a.passes, ["--split", "test"])
+    return {"infer_img_per_s": r["img_per_s"], "kernels": "%s (%s)" % (r.get("kernels"), r.get("target")),
+            "load": r["load"]}
 
 
-def large_kernels(profile):
-    """The contraction kernels doing LARGE_FLOP_SHARE of the step's flops."""
-    kernels = sorted((k for k in profile["kernels"] if k.get("flops_per_step", 0) > 0),
-                     key=lambda k: -k["flops_per_step"])
-    total = sum(k["flops_per_step"] for k in kernels)
-    chosen, done = [], 0.0
-    for k in kernels:
-        if done >= LARGE_FLOP_SHARE * total:
-            break
-        chosen.append(k)
-        done += k["flops_per_step"]
-    return chosen
+#===------------------------------------------------------------------------===#
+# PyTorch
+#===------------------------------------------------------------------------===#
+
+def peer_args(a, name):
+    m = MODELS[name]
+    args = ["/usr/bin/python3", PEER, "--model", name, "--threads", str(a.threads)]
+    if m["normalize"]:
+        args += ["--normalize", "%r,%r" % tuple(m["normalize"])]
+    return args
 
 
-def summarize_peak(profile, peak):
-    chosen = large_kernels(profile)
-    if not chosen:
-        return None
-    flops = sum(k["flops_per_step"] for k in chosen)
-    ms = sum(k["ms_per_step"] for k in chosen)
-    best_ms = sum(k["best_ms_per_step"] for k in chosen)
-    gflops = flops / (ms / 1e3) / 1e9
-    best_gflops = flops / (best_ms / 1e3) / 1e9
-    # The target compares like with like: each kernel's fastest call
-    # against the SGEMM's best run. The mean over the profiled steps is
-    # printed beside it (this machine's speed drifts, docs/bench.md).
-    return {"kernels": [k["name"] for k in chosen], "gflops": round(best_gflops, 1),
-            "fraction_of_peak": round(best_gflops / peak, 3),
-            "mean_gflops": round(gflops, 1), "mean_fraction_of_peak": round(gflops / peak, 3),
-            "worst_fraction": round(min(k["best_gflops"] for k in chosen) / peak, 3),
-            "share_of_step": round(ms / profile["ms_per_step"], 3)}
+def torch_train(a, name):
+    text, rss, load = run_measured(a, peer_args(a, name) + ["--mode", "train", "--epochs", str(a.epochs),
+                                                            "--batch", str(MODELS[name]["batch"]),
+                                                            "--limit", str(a.limit(name))])
+    r = json_lines(text)[-1]
+    return {"train_img_per_s": r["train_img_per_s"], "train_peak_rss_mb": round(rss, 1), "test_acc": r["test_acc"],
+            "load": load}
+
+
+def torch_infer(a, name):
+    text, _, load = run_measured(a, peer_args(a, name) + ["--mode", "infer", "--batch", str(INFER_BATCH),
+                                                          "--passes", str(a.passes)])
+    r = json_lines(text)[-1]
+    return {"infer_img_per_s": r["img_per_s"], "load": load}
+
+
+def torch_info(a):
+    text, _, _ = run_measured(a, ["/usr/bin/python3", PEER, "--mode", "info", "--threads", str(a.threads)])
+    return json_lines(text)[-1]
+
+
+#===------------------------------------------------------------------------===#
+# Profiles and FLOPs
+#===------------------------------------------------------------------------===#
+
+def contraction_flops(profile):
+    """Conv and matmul FLOPs of one step (the descriptor counts contractions
+    only: docs/bench.md)."""
+    return sum(k.get("flops_per_step", 0) for k in profile["kernels"])
 
 
 def format_profile(bench, peak):
     """fmrun's per-kernel table from its JSON, with a % of `peak` column."""
     p = bench["profile"]
-    lines = ["train_step  batch %d  %.3f ms/step  %.0f img/s (fastest round)"
+    lines = ["train_step  batch %d  %.3f ms/step  %.0f img/s"
              % (bench["batch"], bench["ms_per_step"], bench["img_per_s"]), "",
              "%-28s %-36s %9s %7s %9s %8s %9s %8s" % ("kernel", "ops", "ms/step", "% step", "GFLOP/s", "% peak",
                                                      "best ms", "% peak")]
@@ -228,177 +272,265 @@ def format_profile(bench, peak):
     return "\n".join(lines)
 
 
+AUTOSCHEDULERS = ["mullapudi2016", "adams2019", "li2018"]
+
+
+def compare_schedules(a, name, hand_lib, tmp):
+    """The hand schedules against Halide's autoschedulers on one model:
+    train and predict steps timed by fmrun bench."""
+    out = {}
+    for schedule in ["hand"] + AUTOSCHEDULERS:
+        lib, compile_s = hand_lib, None
+        if schedule != "hand":
+            log("fm %s: compiling with --schedule=%s..." % (name, schedule))
+            lib, times = compile_model(a, name, tmp, schedule)
+            compile_s = round(times[0], 1)
+        train, _ = fm_bench(a, lib, "train", MODELS[name]["batch"], a.bench_steps)
+        infer, _ = fm_bench(a, lib, "predict", INFER_BATCH, a.bench_steps)
+        out[schedule] = {"train_img_per_s": round(train["img_per_s"], 1),
+                         "infer_img_per_s": round(infer["img_per_s"], 1), "compile_s": compile_s}
+    return out
+
+
+#===------------------------------------------------------------------------===#
+# The table
+#===------------------------------------------------------------------------===#
+
 def fmt(v, digits=0):
-    if v is None:
-        return "-"
-    return "{:,.{}f}".format(v, digits)
+    return "-" if v is None else "{:,.{}f}".format(v, digits)
 
 
-def print_table(res):
-    a = res["settings"]
-    print()
-    print("fm vs %s: batch %d, %d threads, %d epochs (last timed), inference batch %d%s"
-          % (res.get("peer", "PyTorch"), a["batch"], a["threads"], a["epochs"], a["infer_batch"],
-             ", %d training images" % a["limit"] if a["limit"] else ""))
-    print("load average before / after: %s / %s (figures are only valid on a quiet machine)"
-          % (res["load_before"], res["load_after"]))
-    busy = float(res["load_before"].split()[0])
-    if busy > QUIET_LOAD:
-        print("WARNING: load average %.2f at the start: other processes share the cores. PyTorch's OpenMP threads"
-              " spin at barriers and collapse under contention far more than fm's, so the ratios below overstate fm;"
-              " OpenBLAS's SGEMM peak collapses too, so the %% of peak figures are overstated as well."
-              % busy)
-    if res.get("sgemm"):
-        s = res["sgemm"]
-        print("SGEMM peak: %.1f GFLOP/s (OpenBLAS, %dx%d f32, %d threads)" % (s["gflops"], s["n"], s["n"], s["threads"]))
-    print()
-    row = "{:<5} {:<28} {:>10} {:>10} {:>9} {:>8}  {}"
-    print(row.format("model", "measure", "fm", "PyTorch", "fm/PT", "target", "result"))
-    targets = {(m, k): (b, kind) for _, m, k, b, kind in TARGETS}
-    measures = [("train_img_per_s", "training img/s", 0), ("infer_img_per_s", "inference img/s (b%d)" % a["infer_batch"], 0),
-                ("train_peak_rss_mb", "peak RSS MB, training", 0), ("test_acc", "test accuracy", 4)]
-    for name, m in res["models"].items():
-        for key, label, digits in measures:
-            fm, pt = m["fm"].get(key), m.get("pytorch", {}).get(key)
-            ratio = fm / pt if fm is not None and pt and key != "test_acc" else None
-            target, verdict = "", ""
-            if (name, key) in targets and ratio is not None:
-                bound, kind = targets[(name, key)]
-                ok = ratio >= bound if kind == "ratio" else ratio <= bound
-                target = (">=" if kind == "ratio" else "<=") + "%.1fx" % bound
-                verdict = "PASS" if ok else "FAIL"
-            print(row.format(name, label, fmt(fm, digits), fmt(pt, digits),
-                             "-" if ratio is None else "%.2fx" % ratio, target, verdict))
-    p = res.get("peak")
-    if p:
-        verdict = "PASS" if p["fraction_of_peak"] >= PEAK_TARGET else "FAIL"
-        print(row.format("cnn", "large conv/matmul % SGEMM", "%.0f%%" % (100 * p["fraction_of_peak"]), "-", "-",
-                         ">=%.0f%%" % (100 * PEAK_TARGET), verdict))
-        print("  (%d kernels doing %.0f%% of the train step's flops, fastest calls: %.1f GFLOP/s together, worst"
-              " %.0f%% of peak; mean over the profiled steps: %.1f GFLOP/s, %.0f%% of peak; %.0f%% of the"
-              " step's time)" % (len(p["kernels"]), 100 * LARGE_FLOP_SHARE, p["gflops"], 100 * p["worst_fraction"],
-                                 p["mean_gflops"], 100 * p["mean_fraction_of_peak"], 100 * p["share_of_step"]))
-    for name, m in res["models"].items():
-        if "compile_cold_s" in m["fm"]:
-            bounds = COMPILE_TARGETS if name == "cnn" else {}
-            print("%s: fmc %.1f s cold, %.2f s cached%s" % (
-                name, m["fm"]["compile_cold_s"], m["fm"]["compile_cached_s"],
-                " (targets <=%.0f s, <=%.0f s: %s, %s)" % (
-                    bounds["compile_cold_s"], bounds["compile_cached_s"],
-                    res["verdicts"].get("cnn fmc compile_cold_s"), res["verdicts"].get("cnn fmc compile_cached_s"))
-                if bounds else ""))
-    verdicts = res["verdicts"]
-    print("\ntargets: %d PASS, %d FAIL" % (sum(v == "PASS" for v in verdicts.values()),
-                                           sum(v == "FAIL" for v in verdicts.values())))
+def summarize(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return {"median": statistics.median(values), "best": max(values), "all": values}
+
+
+def summarize_rss(values):
+    values = [v for v in values if v is not None]
+    return {"median": statistics.median(values), "best": min(values), "all": values} if values else None
+
+
+def collect(res):
+    """Median and best per model, side and measure over the rounds."""
+    out = {}
+    for name, rounds in res["rounds"].items():
+        m = {}
+        for side in ("fm", "pytorch"):
+            rs = [r[side] for r in rounds if side in r]
+            if not rs:
+                continue
+            m[side] = {
+                "train_img_per_s": summarize([r["train"]["train_img_per_s"] for r in rs]),
+                "infer_img_per_s": summarize([r["infer"]["infer_img_per_s"] for r in rs]),
+                "train_peak_rss_mb": summarize_rss([r["train"]["train_peak_rss_mb"] for r in rs]),
+                "test_acc": summarize([r["train"]["test_acc"] for r in rs]),
+            }
+        flops = res["flops_per_step"].get(name)
+        if flops:
+            batch, peak = MODELS[name]["batch"], res["sgemm"]["gflops"] * 1e9
+            for side in m:
+                t = m[side]["train_img_per_s"]
+                m[side]["mfu"] = summarize([flops * v / batch / peak for v in t["all"]])
+        out[name] = m
+    return out
 
 
 def verdicts(res):
     out = {}
-    for label, name, key, bound, kind in TARGETS:
-        m = res["models"].get(name)
-        if not m or m["fm"].get(key) is None or not m.get("pytorch", {}).get(key):
-            continue
-        ratio = m["fm"][key] / m["pytorch"][key]
-        out["%s %s" % (name, label)] = "PASS" if (ratio >= bound if kind == "ratio" else ratio <= bound) else "FAIL"
-    cnn = res["models"].get("cnn", {}).get("fm", {})
-    for key, bound in COMPILE_TARGETS.items():
-        if key in cnn:
+    s = res["summary"]
+    for label, name, key, bound in TARGETS:
+        m = s.get(name, {})
+        if "fm" in m and "pytorch" in m:
+            ratio = m["fm"][key]["median"] / m["pytorch"][key]["median"]
+            out["%s %s" % (name, label)] = "PASS" if ratio >= bound else "FAIL"
+    name, bound = MFU_TARGET
+    if "mfu" in s.get(name, {}).get("fm", {}):
+        out["%s FLOP utilisation" % name] = "PASS" if s[name]["fm"]["mfu"]["median"] >= bound else "FAIL"
+    for name, m in s.items():
+        if "fm" in m and "pytorch" in m and m["fm"]["test_acc"] and m["pytorch"]["test_acc"]:
+            gap = 100 * (m["pytorch"]["test_acc"]["median"] - m["fm"]["test_acc"]["median"])
+            out["%s learned" % name] = "PASS" if gap <= LEARNED_POINTS else "FAIL"
+    cnn = res["compile"].get("cnn")
+    if cnn:
+        for key, bound in COMPILE_TARGETS.items():
             out["cnn fmc %s" % key] = "PASS" if cnn[key] <= bound else "FAIL"
-    if res.get("peak"):
-        out["cnn large kernels % SGEMM peak"] = "PASS" if res["peak"]["fraction_of_peak"] >= PEAK_TARGET else "FAIL"
     return out
 
 
+def print_table(res):
+    a = res["settings"]
+    mach = res["machine"]
+    print()
+    print("fm vs %s, %d rounds alternating (fm first in odd rounds), %d threads pinned to cores %s"
+          % (res.get("peer", "PyTorch"), a["rounds"], a["threads"], mach["pinned_cores"]))
+    print("CPU: %s; ISA: %s" % (mach["cpu"], " ".join(mach["isa"])))
+    print("fm kernels: %s" % res.get("fm_kernels", "?"))
+    t = res.get("torch")
+    if t:
+        capability = re.search(r"CPU capability usage: (\S+)", t["config"])
+        onednn = re.search(r"MKL-DNN (v[0-9.]+)", t["config"])
+        print("PyTorch %s: %d threads; ATen CPU capability %s; oneDNN %s (%s); BLAS %s; OMP_NUM_THREADS=%s "
+              "OPENBLAS_NUM_THREADS=%s" % (
+                  t["version"], t["threads"], capability.group(1) if capability else "?",
+                  onednn.group(1) if onednn else "?", "on" if t["mkldnn"] else "off",
+                  ", ".join(os.path.basename(b) for b in t["blas_libraries"]) or "?",
+                  t["env"]["OMP_NUM_THREADS"], t["env"]["OPENBLAS_NUM_THREADS"]))
+    print("load average before / after: %s / %s; cores busy with other work at a measurement's start: at most"
+          " %.2f%s" % (res["load_before"], res["load_after"], res["max_load"],
+                       "" if res["max_load"] <= QUIET_LOAD else "  (NOT a quiet machine: figures are unreliable)"))
+    print("SGEMM peak: %.1f GFLOP/s (OpenBLAS, %dx%d f32, %d threads; best over the run)"
+          % (res["sgemm"]["gflops"], res["sgemm"]["n"], res["sgemm"]["n"], a["threads"]))
+    print("training: the last of %d epochs over each model's first L images; inference: whole passes over the"
+          " 10,000 test images, batch %d, probabilities back on the host; peak RSS: the training process, the"
+          " data set held as uint8 on both sides" % (a["epochs"], INFER_BATCH))
+    print()
+    row = "{:<7} {:<22} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8}  {}"
+    print(row.format("model", "measure", "fm median", "fm best", "PT median", "PT best", "fm/PT", "target", "result"))
+    targets = {(m, k): b for _, m, k, b in TARGETS}
+    names = {"train_img_per_s": "training img/s", "infer_img_per_s": "inference img/s",
+             "train_peak_rss_mb": "peak RSS MB, training", "test_acc": "test accuracy", "mfu": "FLOP utilisation"}
+    v = res["verdicts"]
+    for name, m in res["summary"].items():
+        fm, pt = m.get("fm", {}), m.get("pytorch", {})
+        for key, label in names.items():
+            f, p = fm.get(key), pt.get(key)
+            if not f and not p:
+                continue
+            pct = key in ("test_acc", "mfu")
+            show = (lambda x: "-" if x is None else "%.1f%%" % (100 * x)) if pct else fmt
+            ratio = f["median"] / p["median"] if f and p and not pct else None
+            target, verdict = "", ""
+            if (name, key) in targets:
+                target, verdict = ">=%.1fx" % targets[(name, key)], v.get("%s %s" % (name, label), "")
+            if key == "mfu" and name == MFU_TARGET[0]:
+                target, verdict = ">=%.0f%%" % (100 * MFU_TARGET[1]), v.get("%s FLOP utilisation" % name, "")
+            if key == "test_acc":
+                target, verdict = "-%.0fpt" % LEARNED_POINTS, v.get("%s learned" % name, "")
+            print(row.format(name if key == "train_img_per_s" else "", label,
+                             show(f["median"] if f else None), show(f["best"] if f else None),
+                             show(p["median"] if p else None), show(p["best"] if p else None),
+                             "-" if ratio is None else "%.2fx" % ratio, target, verdict))
+    for name, c in res["compile"].items():
+        print("%s: fmc %.1f s cold, %.2f s cached%s" % (
+            name, c["compile_cold_s"], c["compile_cached_s"],
+            " (targets <=%.0f s, <=%.0f s)" % (COMPILE_TARGETS["compile_cold_s"], COMPILE_TARGETS["compile_cached_s"])
+            if name == "cnn" else ""))
+    print("\ntargets: %d PASS, %d FAIL" % (sum(x == "PASS" for x in v.values()), sum(x == "FAIL" for x in v.values())))
+
+
+def print_schedules(res):
+    for name, table in res.get("schedules", {}).items():
+        hand = table["hand"]
+        print()
+        print("%s: hand schedules against Halide's autoschedulers (fmrun bench)" % name)
+        row = "{:<15} {:>12} {:>9} {:>14} {:>9} {:>10}"
+        print(row.format("schedule", "train img/s", "hand/x", "predict img/s", "hand/x", "compile s"))
+        for schedule, m in table.items():
+            print(row.format(schedule, fmt(m["train_img_per_s"]), "%.2fx" % (hand["train_img_per_s"] / m["train_img_per_s"]),
+                             fmt(m["infer_img_per_s"]), "%.2fx" % (hand["infer_img_per_s"] / m["infer_img_per_s"]),
+                             "-" if m["compile_s"] is None else "%.1f" % m["compile_s"]))
+
+
+#===------------------------------------------------------------------------===#
+# main
+#===------------------------------------------------------------------------===#
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--models", default="cnn,mlp", help="comma-separated: cnn, mlp")
-    ap.add_argument("--epochs", type=int, default=2, help="training epochs; the last is timed")
+    ap.add_argument("--models", default="cnn,cnn_bn,resnet,mlp", help="comma-separated: " + ", ".join(MODELS))
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds (at least 3 for a measurement)")
+    ap.add_argument("--epochs", type=int, default=2, help="training epochs per round; the last is timed")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--batch", type=int, default=64, help="training batch")
-    ap.add_argument("--infer-batch", type=int, default=256, help="inference batch")
+    ap.add_argument("--passes", type=int, default=3, help="timed inference passes per round (after a warm-up)")
     ap.add_argument("--quick", action="store_true",
-                    help="a check that the harness works, not a measurement: 1 epoch on 6,400 images, "
-                         "smaller SGEMM, fewer bench steps")
+                    help="a check that the harness works, not a measurement: 1 round, a tenth of the images")
     ap.add_argument("--no-torch", action="store_true", help="skip PyTorch (fm figures only)")
     ap.add_argument("--autoschedulers", action="store_true",
-                    help="also compile each model with Halide's autoschedulers (%s) and compare them with the "
-                         "hand schedules (minutes)" % ", ".join(AUTOSCHEDULERS))
-    ap.add_argument("--rounds", type=int, default=3,
-                    help="per-kernel profile rounds (each after an SGEMM); the fastest is kept")
+                    help="also compare the hand schedules with Halide's autoschedulers (%s; minutes)"
+                         % ", ".join(AUTOSCHEDULERS))
     ap.add_argument("--json", default=os.path.join(ROOT, "bench", "results", "latest.json"))
     ap.add_argument("--build", default=os.environ.get("FM_BUILD_DIR", os.path.join(ROOT, "build")))
     a = ap.parse_args()
     a.build = os.path.abspath(a.build)
-    a.limit = 6400 if a.quick else 0
+    scale = 10 if a.quick else 1
+    a.limit = lambda name: max(MODELS[name]["batch"] * 4, MODELS[name]["limit"] // scale)
     if a.quick:
-        a.epochs = 1
-    a.sgemm_n = 1024 if a.quick else 2048
-    bench_steps = 5 if a.quick else 40  # 40 x 256 ~ the 10,000 test images
-    profile_steps = 5 if a.quick else 50
-    if a.quick:
-        a.rounds = 1
-    if a.rounds < 1:
-        sys.exit("bench: --rounds must be at least 1")
+        a.rounds, a.passes = 1, 1
+    elif a.rounds < 3:
+        log("bench: note: fewer than 3 rounds is not a measurement the targets accept")
+    a.bench_steps = 5 if a.quick else 20
+    a.cores = "0-%d" % (a.threads - 1) if a.threads > 1 else "0"
+    if a.threads > (os.cpu_count() or 1):
+        sys.exit("bench: --threads %d but this machine has %d cores" % (a.threads, os.cpu_count()))
     names = [m for m in a.models.split(",") if m]
     for m in names:
         if m not in MODELS:
-            sys.exit("bench: unknown model '%s'; expected %s" % (m, ", ".join(sorted(MODELS))))
-    for tool in ("fmc", "fmrun"):
-        if not os.access(os.path.join(a.build, "bin", tool), os.X_OK):
-            sys.exit("bench: no %s in %s/bin (build it, or set --build / FM_BUILD_DIR)" % (tool, a.build))
-    if not a.no_torch and not os.path.exists(TORCH_BASELINE):
-        sys.exit("bench: missing " + TORCH_BASELINE)
+            sys.exit("bench: unknown model '%s'; expected %s" % (m, ", ".join(MODELS)))
+    for t in ("fmc", "fmrun"):
+        if not os.access(tool(a, t), os.X_OK):
+            sys.exit("bench: no %s in %s/bin (build it, or set --build / FM_BUILD_DIR)" % (t, a.build))
+    if not shutil.which("taskset"):
+        sys.exit("bench: needs taskset (util-linux) to pin both sides to the same cores")
 
-    res = {"settings": {"models": names, "epochs": a.epochs, "threads": a.threads, "batch": a.batch,
-                        "infer_batch": a.infer_batch, "limit": a.limit, "quick": a.quick},
-           "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()},
-           "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-           "load_before": " ".join("%.2f" % l for l in os.getloadavg()), "models": {}}
-    res["sgemm"] = sgemm_peak(a)
-    peak = res["sgemm"]["gflops"]
+    res = {"settings": {"models": names, "rounds": a.rounds, "epochs": a.epochs, "threads": a.threads,
+                        "passes": a.passes, "quick": a.quick, "limits": {n: a.limit(n) for n in names},
+                        "batches": {n: MODELS[n]["batch"] for n in names}, "infer_batch": INFER_BATCH},
+           "machine": machine(a), "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+           "load_before": " ".join("%.2f" % l for l in os.getloadavg()), "rounds": {n: [] for n in names},
+           "compile": {}, "flops_per_step": {}}
+    if not a.no_torch:
+        res["torch"] = torch_info(a)
+        res["peer"] = "PyTorch " + res["torch"]["version"]
+    sgemm_n = 1024 if a.quick else 2048
+    log("SGEMM peak...")
+    res["sgemm"] = sgemm_peak(a, sgemm_n)
+    peaks = [res["sgemm"]["gflops"]]
     tmp = tempfile.mkdtemp(prefix="fm-bench-")
-    profile_text = ""
+    loads = []
     try:
         libs = {}
         for name in names:
-            log("compiling %s..." % MODELS[name])
-            libs[name], (cold_s, cached_s) = compile_model(a, name, tmp)
-            fm = fm_train(a, name, libs[name], tmp)
-            log("fm %s: inference, batch %d..." % (name, a.infer_batch))
-            infer, _ = fm_bench(a, libs[name], "predict", a.infer_batch, bench_steps)
-            fm["infer_img_per_s"] = round(infer["img_per_s"], 1)
-            fm["compile_cold_s"] = round(cold_s, 2)
-            fm["compile_cached_s"] = round(cached_s, 2)
-            res["models"][name] = {"fm": fm}
+            log("compiling %s..." % MODELS[name]["source"])
+            libs[name], (cold, cached) = compile_model(a, name, tmp)
+            res["compile"][name] = {"compile_cold_s": round(cold, 2), "compile_cached_s": round(cached, 2)}
+        for r in range(a.rounds):
+            for name in names:
+                sides = ["fm", "pytorch"] if r % 2 == 0 else ["pytorch", "fm"]
+                entry = {}
+                for side in sides:
+                    if side == "pytorch" and a.no_torch:
+                        continue
+                    log("round %d/%d, %s, %s: training and inference..." % (r + 1, a.rounds, name, side))
+                    if side == "fm":
+                        entry["fm"] = {"train": fm_train(a, name, libs[name], tmp), "infer": fm_infer(a, libs[name])}
+                        res["fm_kernels"] = entry["fm"]["infer"]["kernels"]
+                    else:
+                        entry["pytorch"] = {"train": torch_train(a, name), "infer": torch_infer(a, name)}
+                    loads += [entry[side]["train"]["load"], entry[side]["infer"]["load"]]
+                res["rounds"][name].append(entry)
+            peaks.append(sgemm_peak(a, sgemm_n)["gflops"])
+        res["sgemm"]["gflops"] = max(peaks)
+        res["sgemm"]["all"] = peaks
+        for name in names:
+            log("fm %s: per-kernel profile of train_step..." % name)
+            bench, _ = fm_bench(a, libs[name], "train", MODELS[name]["batch"], a.bench_steps, ["--profile"])
+            res["flops_per_step"][name] = contraction_flops(bench["profile"])
+            if name == "cnn":
+                res["profile"] = bench
             if a.autoschedulers:
-                res.setdefault("schedules", {})[name] = compare_schedules(a, name, libs[name], tmp, bench_steps)
-            if not a.no_torch:
-                res["models"][name]["pytorch"] = torch_run(a, name)
-                res["peer"] = res["models"][name]["pytorch"]["peer"]
-        if "cnn" in libs:
-            # Best of rounds, each after a fresh SGEMM: this machine's speed
-            # drifts by a third over minutes (neighbours on the host), so the
-            # fastest profile is set against the highest peak seen.
-            rounds = []
-            for r in range(a.rounds):
-                peak = max(peak, sgemm_peak(a)["gflops"])
-                log("fm cnn: per-kernel profile of train_step, batch %d (round %d of %d)..."
-                    % (a.batch, r + 1, a.rounds))
-                rounds.append(fm_bench(a, libs["cnn"], "train", a.batch, profile_steps, ["--profile"]))
-            res["profile_rounds_ms"] = [round(b["ms_per_step"], 3) for b, _ in rounds]
-            res["sgemm"]["gflops"] = peak
-            bench, _ = min(rounds, key=lambda r: r[0]["ms_per_step"])
-            profile_text = format_profile(bench, peak)
-            res["profile"] = bench
-            res["peak"] = summarize_peak(bench["profile"], peak)
+                res.setdefault("schedules", {})[name] = compare_schedules(a, name, libs[name], tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     res["load_after"] = " ".join("%.2f" % l for l in os.getloadavg())
+    res["max_load"] = max(loads) if loads else 0.0
+    res["summary"] = collect(res)
     res["verdicts"] = verdicts(res)
-    if profile_text:
-        print("fmrun bench --profile (FashionCNN train_step, batch %d, %d threads; %% peak of %.1f GFLOP/s SGEMM):"
-              % (a.batch, a.threads, peak))
-        print(profile_text.rstrip())
+    if "profile" in res:
+        print("fmrun bench --profile (cnn train_step, %d threads; %% peak of %.1f GFLOP/s SGEMM):"
+              % (a.threads, res["sgemm"]["gflops"]))
+        print(format_profile(res["profile"], res["sgemm"]["gflops"]).rstrip())
     print_table(res)
     print_schedules(res)
     if a.json:

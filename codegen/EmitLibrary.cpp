@@ -482,8 +482,11 @@ LogicalResult emitModelLibrary(ModuleOp module, const EmitOptions &options,
   bool compiled = compileKernels(jobs, ctx, options.jobs,
                                  cache ? &*cache : nullptr, stats, error);
   stats.damaged = cache ? cache->getDamaged() : 0;
-  if (!compiled)
+  if (!compiled) {
+    if (!options.keepObjects) // nothing of a failed build is left behind
+      llvm::sys::fs::remove_directories(objDir);
     return failure();
+  }
   timer(stats.compile);
 
   std::vector<std::string> objects;

@@ -162,6 +162,30 @@ static json::Value getProfileJson(const std::vector<KernelRow> &rows,
   return profile;
 }
 
+/// The figures' JSON object, opened with what ran: the model and the
+/// kernel variant.
+static json::Value startResult(const Model &model, const char *step) {
+  json::Value result = json::Value::object();
+  result.set("model", model.getName());
+  result.set("kernels", model.getVariantName());
+  if (model.getVariantIndex() >= 0)
+    result.set(
+        "target",
+        model.getLibraryDesc()->variants[model.getVariantIndex()].target);
+  result.set("step", step);
+  return result;
+}
+
+/// Writes `result` to --json, if given.
+static void writeResult(const json::Value &result, const std::string &path) {
+  if (path.empty())
+    return;
+  std::ofstream out(path);
+  out << json::write(result) << "\n";
+  if (!out)
+    throw Error("cannot write " + path);
+}
+
 /// Passes of the predict step over a whole split (BenchOptions::split).
 static int runSplitPasses(Model &model, const Dataset &data,
                           const BenchOptions &options) {
@@ -187,10 +211,7 @@ static int runSplitPasses(Model &model, const Dataset &data,
               range.name.c_str(), static_cast<long long>(range.count),
               static_cast<long long>(batch), 1e3 * best, samples / best,
               1e3 * median, samples / median, seconds.size());
-  json::Value result = json::Value::object();
-  result.set("model", model.getName());
-  result.set("kernels", model.getVariantName());
-  result.set("step", "predict");
+  json::Value result = startResult(model, "predict");
   result.set("split", range.name);
   result.set("samples", range.count);
   result.set("batch", batch);
@@ -200,12 +221,7 @@ static int runSplitPasses(Model &model, const Dataset &data,
   for (double s : seconds)
     passes.push(s);
   result.set("pass_seconds", std::move(passes));
-  if (!options.jsonPath.empty()) {
-    std::ofstream out(options.jsonPath);
-    out << json::write(result) << "\n";
-    if (!out)
-      throw Error("cannot write " + options.jsonPath);
-  }
+  writeResult(result, options.jsonPath);
   return 0;
 }
 
@@ -239,14 +255,7 @@ int fm::runBench(Model &model, const Dataset &data,
   std::printf("%s  batch %lld  %.3f ms/step  %.0f img/s\n", getStepName(step),
               static_cast<long long>(batch), msPerStep, imagesPerSecond);
 
-  json::Value result = json::Value::object();
-  result.set("model", model.getName());
-  result.set("kernels", model.getVariantName());
-  if (model.getVariantIndex() >= 0)
-    result.set(
-        "target",
-        model.getLibraryDesc()->variants[model.getVariantIndex()].target);
-  result.set("step", getStepName(step));
+  json::Value result = startResult(model, getStepName(step));
   result.set("batch", batch);
   result.set("steps", options.steps);
   result.set("ms_per_step", msPerStep);
@@ -263,11 +272,6 @@ int fm::runBench(Model &model, const Dataset &data,
     printProfile(rows, p, options.peakGflops);
     result.set("profile", getProfileJson(rows, p));
   }
-  if (!options.jsonPath.empty()) {
-    std::ofstream out(options.jsonPath);
-    out << json::write(result) << "\n";
-    if (!out)
-      throw Error("cannot write " + options.jsonPath);
-  }
+  writeResult(result, options.jsonPath);
   return 0;
 }

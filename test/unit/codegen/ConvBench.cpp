@@ -7,8 +7,8 @@
 // and backward-filter of each layer, and the pooling kernels, and prints
 // the median and best time and GFLOP/s (2 * N * O * OH * OW * C * KH * KW
 // per convolution). Run it on a quiet machine:
-// `ConvBench [batch] [threads] [runs] [kernel]`. docs/codegen.md records
-// its results.
+// `[FM_BENCH_LEVEL=avx2] ConvBench [batch] [threads] [runs] [kernel]`.
+// docs/codegen.md records its results.
 //
 //===----------------------------------------------------------------------===//
 #include "TestUtils.h"
@@ -133,6 +133,7 @@ int main(int argc, char **argv) {
       return 1;
     // FM_BENCH_PROFILE=1: Halide's profiler reports time per Func at exit.
     ScheduleOptions options;
+    options.target = getBenchTarget();
     if (getenv("FM_BENCH_PROFILE"))
       options.target = options.target.with_feature(Halide::Target::Profile);
     std::string jitError;
@@ -147,9 +148,9 @@ int main(int argc, char **argv) {
       std::string base = "/tmp/" + k.name;
       p.compile_to_lowered_stmt(base + ".stmt",
                                 kernel->getKernel().getArguments(),
-                                Halide::Text, getHostTarget());
+                                Halide::Text, options.target);
       p.compile_to_assembly(base + ".s", kernel->getKernel().getArguments(),
-                            k.name, getHostTarget());
+                            k.name, options.target);
     }
     std::vector<Halide::Buffer<>> args =
         randomArgs(kernel->getKernel(), batch, rng);

@@ -238,6 +238,7 @@ TEST(EmitLibraryTest, KernelHalideWarnsAboutIsAnErrorAndNoLibrary) {
         << errors[0];
     EXPECT_FALSE(llvm::sys::fs::exists(dir + "/libTiny.a"));
     EXPECT_FALSE(llvm::sys::fs::exists(dir + "/libTiny.so"));
+    EXPECT_FALSE(llvm::sys::fs::exists(dir + "/Tiny.objs"));
   }
   llvm::sys::fs::remove_directories(dir);
 }

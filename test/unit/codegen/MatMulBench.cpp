@@ -58,17 +58,23 @@ int main(int argc, char **argv) {
     if (only && std::string(only) != name)
       continue;
     mlir::func::FuncOp func = parsed->lookup(name);
-    std::unique_ptr<JitKernel> kernel = jitKernel(func);
-    if (!kernel)
+    ScheduleOptions options;
+    options.target = getBenchTarget();
+    std::string jitError;
+    std::unique_ptr<JitKernel> kernel =
+        JitKernel::create(func, options, jitError);
+    if (!kernel) {
+      std::fprintf(stderr, "%s: %s\n", name, jitError.c_str());
       return 1;
+    }
     if (getenv("FM_BENCH_STMT")) {
       Halide::Pipeline p = kernel->getKernel().getPipeline();
       p.compile_to_lowered_stmt(std::string("/tmp/") + name + ".stmt",
                                 kernel->getKernel().getArguments(),
-                                Halide::Text, getHostTarget());
+                                Halide::Text, options.target);
       p.compile_to_assembly(std::string("/tmp/") + name + ".s",
                             kernel->getKernel().getArguments(), name,
-                            getHostTarget());
+                            options.target);
     }
     std::vector<Halide::Buffer<>> args;
     for (const KernelArg &arg : kernel->getKernel().args) {

@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <sstream>
 
 using namespace fm;
@@ -253,4 +254,12 @@ void fm::test::expectSameOutputs(JitKernel &actual, JitKernel &expected,
       EXPECT_EQ(got[o].data, again[o].data)
           << "output " << o << " differs between two runs";
   }
+}
+
+Halide::Target fm::test::getBenchTarget() {
+  if (const char *level = std::getenv("FM_BENCH_LEVEL"))
+    for (const TargetVariant &v : getX86Levels())
+      if (v.name == level)
+        return v.target;
+  return getHostTarget();
 }

@@ -81,6 +81,11 @@ void expectSameOutputs(JitKernel &actual, JitKernel &expected,
                        const std::vector<int> &batches, std::mt19937 &rng,
                        double rtol, double atol, bool rerun = false);
 
+/// The target the benchmarks compile for: FM_BENCH_LEVEL=avx512|avx2|sse41
+/// (a level of fmc --target=portable, to compare vector widths on one
+/// machine), else this machine's.
+Halide::Target getBenchTarget();
+
 /// Runs `kernel` with the given arguments; fails the current test on error.
 std::vector<Host> runKernel(JitKernel &kernel,
                             const std::vector<Halide::Buffer<>> &args,
