@@ -116,7 +116,11 @@ static cl::opt<bool> emitShared("shared",
                                 cl::desc("Also link libMODEL.so (for fmrun)"),
                                 cl::cat(fmcCategory));
 static cl::opt<std::string>
-    target("target", cl::desc("Halide target (default: host; e.g. host-cuda)"),
+    target("target",
+           cl::desc("Kernel target: host (default: this CPU), portable "
+                    "(AVX-512, AVX2 and SSE4.1 variants picked at run "
+                    "time) or a Halide target string such as "
+                    "x86-64-linux-avx-avx2-f16c-fma-sse41"),
            cl::init("host"), cl::cat(fmcCategory));
 static cl::opt<std::string>
     schedule("schedule",
