@@ -25,10 +25,18 @@ static bool hasAvx512Fp16() {
 #endif
 }
 
-Target fm::getHostTarget() {
-  Target host = Halide::get_host_target();
+/// A target Halide derived from this CPU ("host", "host-cuda"), without
+/// the features Halide claims for it that the CPU cannot honour.
+static Target withoutUnhonouredFeatures(Target host) {
   if (host.has_feature(Target::AVX512_SapphireRapids) && !hasAvx512Fp16())
     host = host.without_feature(Target::AVX512_SapphireRapids);
+  return host;
+}
+
+Target fm::getHostTarget() {
+  // The CPU does not change: cpuid once.
+  static const Target host =
+      withoutUnhonouredFeatures(Halide::get_host_target());
   return host;
 }
 
@@ -67,9 +75,8 @@ bool fm::resolveTargets(const std::string &name,
     return false;
   }
   Target target(name);
-  // "host-cuda" and the like: this machine's CPU features, as host has.
-  if (name.rfind("host", 0) == 0 && !hasAvx512Fp16())
-    target = target.without_feature(Target::AVX512_SapphireRapids);
+  if (name.rfind("host", 0) == 0) // host-cuda and the like
+    target = withoutUnhonouredFeatures(target);
   variants.push_back({target.to_string(), target});
   return true;
 }

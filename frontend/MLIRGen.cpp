@@ -21,8 +21,7 @@ MLIRGenImpl::MLIRGenImpl(mlir::MLIRContext &ctx, const ModuleAST &ast,
     : ctx(ctx), ast(ast), diag(diag), b(&ctx) {}
 
 mlir::Location MLIRGenImpl::loc(const Location &l) {
-  return mlir::FileLineColLoc::get(&ctx, l.getFile(), l.getLine(),
-                                   l.getColumn());
+  return mlir::FileLineColLoc::get(&ctx, l.getFile(), l.getLine(), l.getColumn());
 }
 
 Term MLIRGenImpl::error(const Location &l, const llvm::Twine &message) {
@@ -108,17 +107,13 @@ Term MLIRGenImpl::genBinary(const BinaryExprAST &e) {
   const Location &l = e.getLoc();
   std::string spelling = ("'" + getBinaryOpSpelling(op) + "'").str();
   // Constant arithmetic folds (e.g. `scale = 1/255`).
-  if (lhs.kind == Term::Number && rhs.kind == Term::Number &&
-      !isComparison(op)) {
+  if (lhs.kind == Term::Number && rhs.kind == Term::Number && !isComparison(op)) {
     double x = lhs.number, y = rhs.number;
     bool ints = lhs.isInteger && rhs.isInteger;
     switch (op) {
-    case BinaryOp::Add:
-      return Term::num(x + y, ints, l);
-    case BinaryOp::Sub:
-      return Term::num(x - y, ints, l);
-    case BinaryOp::Mul:
-      return Term::num(x * y, ints, l);
+    case BinaryOp::Add: return Term::num(x + y, ints, l);
+    case BinaryOp::Sub: return Term::num(x - y, ints, l);
+    case BinaryOp::Mul: return Term::num(x * y, ints, l);
     case BinaryOp::Div:
       if (y == 0)
         return error(l, "division by zero in a constant expression");
@@ -139,23 +134,17 @@ Term MLIRGenImpl::genBinary(const BinaryExprAST &e) {
     return Term::invalid();
   using namespace mlir::fm;
   switch (op) {
-  case BinaryOp::Add:
-    return build<AddOp>(l, {a, c});
-  case BinaryOp::Sub:
-    return build<SubOp>(l, {a, c});
-  case BinaryOp::Mul:
-    return build<MulOp>(l, {a, c});
-  case BinaryOp::Div:
-    return build<DivOp>(l, {a, c});
-  case BinaryOp::MatMul:
-    return build<MatMulOp>(l, {a, c});
-  default:
-    break;
+  case BinaryOp::Add: return build<AddOp>(l, {a, c});
+  case BinaryOp::Sub: return build<SubOp>(l, {a, c});
+  case BinaryOp::Mul: return build<MulOp>(l, {a, c});
+  case BinaryOp::Div: return build<DivOp>(l, {a, c});
+  case BinaryOp::MatMul: return build<MatMulOp>(l, {a, c});
+  default: break;
   }
   static const char *preds[] = {"lt", "le", "gt", "ge", "eq", "ne"};
   const char *pred = preds[int(op) - int(BinaryOp::Lt)];
-  return build<CompareOp>(l, {a, c},
-                          {b.getNamedAttr("predicate", b.getStringAttr(pred))});
+  return build<CompareOp>(
+      l, {a, c}, {b.getNamedAttr("predicate", b.getStringAttr(pred))});
 }
 
 Term MLIRGenImpl::genCall(const CallExprAST &e) {
@@ -177,8 +166,7 @@ Term MLIRGenImpl::genCall(const CallExprAST &e) {
         continue;
       const Term &v = d->second;
       if (v.kind == Term::Number)
-        s += "=" + (v.isInteger ? std::to_string((int64_t)v.number)
-                                : std::to_string(v.number));
+        s += "=" + (v.isInteger ? std::to_string((int64_t)v.number) : std::to_string(v.number));
       else if (v.kind == Term::Bool)
         s += v.flag ? "=true" : "=false";
       else if (v.kind == Term::String)
@@ -190,8 +178,8 @@ Term MLIRGenImpl::genCall(const CallExprAST &e) {
   if (e.getArgs().size() > op.params.size())
     return error(e.getArgs()[op.params.size()]->getLoc(),
                  "expected at most " + std::to_string(op.params.size()) +
-                     " positional argument(s) for " + signature() +
-                     " but got " + std::to_string(e.getArgs().size()));
+                     " positional argument(s) for " + signature() + " but got " +
+                     std::to_string(e.getArgs().size()));
   for (auto [i, a] : llvm::enumerate(e.getArgs())) {
     Term t = genExpr(*a);
     failed |= !t.ok();
@@ -220,8 +208,7 @@ Term MLIRGenImpl::genCall(const CallExprAST &e) {
     if (args.count(p))
       continue;
     if (i < op.required)
-      return error(e.getLoc(),
-                   "missing argument '" + p + "' of " + signature());
+      return error(e.getLoc(), "missing argument '" + p + "' of " + signature());
     auto d = op.defaults.find(p);
     if (d != op.defaults.end()) {
       args[p] = d->second;
@@ -233,17 +220,15 @@ Term MLIRGenImpl::genCall(const CallExprAST &e) {
 
 Term MLIRGenImpl::genUserCall(const CallExprAST &e, const FunctionAST &fn) {
   if (llvm::is_contained(callStack, fn.getName().str()))
-    return error(e.getLoc(),
-                 "recursive call of '" + fn.getName() +
-                     "'; functions are inlined and must not recurse");
+    return error(e.getLoc(), "recursive call of '" + fn.getName() +
+                                 "'; functions are inlined and must not recurse");
   if (!e.getKeywordArgs().empty())
     return error(e.getKeywordArgs().front().loc,
                  "functions take positional arguments only");
   if (e.getArgs().size() != fn.getParams().size())
-    return error(e.getLoc(),
-                 "expected " + std::to_string(fn.getParams().size()) +
-                     " argument(s) for '" + fn.getName() + "' but got " +
-                     std::to_string(e.getArgs().size()));
+    return error(e.getLoc(), "expected " + std::to_string(fn.getParams().size()) +
+                                 " argument(s) for '" + fn.getName() +
+                                 "' but got " + std::to_string(e.getArgs().size()));
   llvm::StringMap<Term> frame;
   for (auto [param, arg] : llvm::zip(fn.getParams(), e.getArgs())) {
     Term t = genExpr(*arg);
@@ -294,8 +279,8 @@ bool MLIRGenImpl::genStatements(llvm::ArrayRef<StmtPtr> body, bool inFunction,
       mlir::Block &entry = modelFn.getBody().front();
       mlir::Value arg = entry.addArgument(*type, loc(in->getNameLoc()));
       args.push_back({arg, b.getDictionaryAttr({b.getNamedAttr(
-                               in->isLabel() ? "fm.label" : "fm.input",
-                               b.getStringAttr(in->getName()))})});
+                                 in->isLabel() ? "fm.label" : "fm.input",
+                                 b.getStringAttr(in->getName()))})});
       bind(in->getName(), Term::tensor(arg, in->getNameLoc()));
     } else if (auto *p = llvm::dyn_cast<ParamStmtAST>(s.get())) {
       mlir::Value v = genParamStmt(*p);
@@ -318,18 +303,14 @@ bool MLIRGenImpl::genStatements(llvm::ArrayRef<StmtPtr> body, bool inFunction,
       if (!v)
         continue;
       auto type = tensorType(v);
-      if (type.getRank() != 0 ||
-          !llvm::isa<mlir::FloatType>(type.getElementType())) {
-        error(l->getValue().getLoc(),
-              "expected a floating-point scalar loss but got " +
-                  mlir::fm::formatShape(type));
+      if (type.getRank() != 0 || !llvm::isa<mlir::FloatType>(type.getElementType())) {
+        error(l->getValue().getLoc(), "expected a floating-point scalar loss but got " +
+                                          mlir::fm::formatShape(type));
         continue;
       }
-      if (llvm::any_of(results,
-                       [](const Result &r) { return r.role == "loss"; })) {
-        error(l->getLoc(),
-              "a model has exactly one loss; write several terms as "
-              "one expression");
+      if (llvm::any_of(results, [](const Result &r) { return r.role == "loss"; })) {
+        error(l->getLoc(), "a model has exactly one loss; write several terms as "
+                           "one expression");
         continue;
       }
       std::string name = l->hasName() ? l->getName().str() : "loss";
@@ -340,18 +321,16 @@ bool MLIRGenImpl::genStatements(llvm::ArrayRef<StmtPtr> body, bool inFunction,
       Term t = genExpr(res->getValue());
       if (!t.ok())
         continue;
-      mlir::Value v =
-          asTensor(t, f32(), res->isMetric() ? "a metric" : "an output");
+      mlir::Value v = asTensor(t, f32(), res->isMetric() ? "a metric" : "an output");
       if (!v)
         continue;
       if (res->isMetric() && tensorType(v).getRank() != 0) {
-        error(res->getValue().getLoc(),
-              "expected a scalar metric but got shape " +
-                  mlir::fm::formatShape(tensorType(v)));
+        error(res->getValue().getLoc(), "expected a scalar metric but got shape " +
+                                            mlir::fm::formatShape(tensorType(v)));
         continue;
       }
-      results.push_back(
-          {res->isMetric() ? "metric" : "output", res->getName().str(), v});
+      results.push_back({res->isMetric() ? "metric" : "output",
+                         res->getName().str(), v});
       bind(res->getName(), Term::tensor(v, res->getNameLoc()));
     }
   }
@@ -360,8 +339,7 @@ bool MLIRGenImpl::genStatements(llvm::ArrayRef<StmtPtr> body, bool inFunction,
 
 bool MLIRGenImpl::genModel(const ModelAST &model) {
   auto fnType = b.getFunctionType({}, {});
-  modelFn =
-      mlir::func::FuncOp::create(loc(model.getLoc()), model.getName(), fnType);
+  modelFn = mlir::func::FuncOp::create(loc(model.getLoc()), model.getName(), fnType);
   module.push_back(modelFn);
   mlir::Block *entry = modelFn.addEntryBlock();
   b.setInsertionPointToEnd(entry);
@@ -369,8 +347,7 @@ bool MLIRGenImpl::genModel(const ModelAST &model) {
   scopes.push_back({"", {}});
 
   bool ok = genStatements(model.getBody(), /*inFunction=*/false, nullptr);
-  if (!llvm::any_of(args,
-                    [](auto &a) { return a.second.contains("fm.input"); })) {
+  if (!llvm::any_of(args, [](auto &a) { return a.second.contains("fm.input"); })) {
     diag.error(model.getLoc(), "model '" + model.getName() + "' has no input");
     ok = false;
   }
@@ -403,35 +380,32 @@ bool MLIRGenImpl::genModel(const ModelAST &model) {
   return true;
 }
 
+/// The source position an MLIR location carries (inlined fn calls and
+/// fused ops wrap it), or none.
+static Location getSourceLocation(mlir::Location loc) {
+  if (auto flc = loc->findInstanceOf<mlir::FileLineColLoc>())
+    return Location::get(flc.getFilename(), flc.getLine(), flc.getColumn());
+  return Location();
+}
+
 std::unique_ptr<mlir::ScopedDiagnosticHandler>
 fm::forwardDiagnostics(mlir::MLIRContext &context, DiagnosticEngine &diag) {
   return std::make_unique<mlir::ScopedDiagnosticHandler>(
       &context, [&diag](mlir::Diagnostic &d) {
-        // Inlined fn calls and fused ops wrap the source position.
-        Location where;
-        if (auto flc = d.getLocation()->findInstanceOf<mlir::FileLineColLoc>())
-          where =
-              Location::get(flc.getFilename(), flc.getLine(), flc.getColumn());
         Severity sev = d.getSeverity() == mlir::DiagnosticSeverity::Error
                            ? Severity::Error
                        : d.getSeverity() == mlir::DiagnosticSeverity::Warning
                            ? Severity::Warning
                            : Severity::Note;
-        diag.report(sev, where, d.str());
-        for (const mlir::Diagnostic &note : d.getNotes()) {
-          Location at;
-          if (auto flc =
-                  note.getLocation()->findInstanceOf<mlir::FileLineColLoc>())
-            at = Location::get(flc.getFilename(), flc.getLine(),
-                               flc.getColumn());
-          diag.report(Severity::Note, at, note.str());
-        }
+        diag.report(sev, getSourceLocation(d.getLocation()), d.str());
+        for (const mlir::Diagnostic &note : d.getNotes())
+          diag.report(Severity::Note, getSourceLocation(note.getLocation()),
+                      note.str());
         return mlir::success();
       });
 }
 
-mlir::OwningOpRef<mlir::ModuleOp>
-MLIRGenImpl::run(const MLIRGenOptions &options) {
+mlir::OwningOpRef<mlir::ModuleOp> MLIRGenImpl::run(const MLIRGenOptions &options) {
   ctx.loadDialect<mlir::fm::FmDialect, mlir::func::FuncDialect>();
   // Shape rules report through MLIR diagnostics; print them like ours.
   auto handler = forwardDiagnostics(ctx, diag);
@@ -439,15 +413,13 @@ MLIRGenImpl::run(const MLIRGenOptions &options) {
   const ModelAST *model = nullptr;
   for (const auto &def : ast)
     if (auto *m = llvm::dyn_cast<ModelAST>(def.get())) {
-      if (!options.modelName.empty()
-              ? m->getName() == options.modelName
-              : (!model || ast.lookupTrain(m->getName())))
+      if (!options.modelName.empty() ? m->getName() == options.modelName
+                                     : (!model || ast.lookupTrain(m->getName())))
         model = m;
     }
   if (!model) {
     if (options.modelName.empty())
-      diag.error(Location::get(ast.getFileName(), 1, 1),
-                 "expected a model definition");
+      diag.error(Location::get(ast.getFileName(), 1, 1), "expected a model definition");
     else
       diag.error(Location::get(ast.getFileName(), 1, 1),
                  "no model named '" + options.modelName + "'");
@@ -459,12 +431,12 @@ MLIRGenImpl::run(const MLIRGenOptions &options) {
   module->setAttr("fm.source", b.getStringAttr(ast.getFileName()));
   bool ok = genModel(*model);
   ok &= lowerTrainBlock(*this, module, ast.lookupTrain(model->getName()),
-                        options.overrides, ast.getFileName());
+                        options.overrides,
+                        ast.getFileName());
   for (const auto &def : ast)
     if (auto *t = llvm::dyn_cast<TrainAST>(def.get()))
       if (!ast.lookupModel(t->getName())) {
-        diag.error(t->getLoc(),
-                   "train block for unknown model '" + t->getName() + "'");
+        diag.error(t->getLoc(), "train block for unknown model '" + t->getName() + "'");
         ok = false;
       }
   if (!ok || diag.hasErrors())

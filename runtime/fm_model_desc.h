@@ -34,15 +34,14 @@ typedef struct fm_model_variant {
 } fm_model_variant_t;
 
 typedef struct fm_model_desc {
-  int abi_version;  /* FM_MODEL_DESC_ABI_VERSION */
-  const char *json; /* descriptor, see docs/descriptor.md */
+  int abi_version;                   /* FM_MODEL_DESC_ABI_VERSION */
+  const char *json;                  /* descriptor, see docs/descriptor.md */
   int num_kernels;
-  const fm_kernel_argv_fn *kernels; /* indexed by "kernel" in a call */
+  const fm_kernel_argv_fn *kernels;  /* indexed by "kernel" in a call */
   const char *const *kernel_names;
   /* The Halide runtime linked into the library. */
   void (*set_num_threads)(int n);
-  void (*set_error_handler)(void (*handler)(void *user_context,
-                                            const char *msg));
+  void (*set_error_handler)(void (*handler)(void *user_context, const char *msg));
   /* Scratch blocks the kernels took from the system so far (the rest are
    * reused: fm_kernel_alloc.h); NULL when the library does not say. */
   unsigned long long (*kernel_system_allocations)(void);

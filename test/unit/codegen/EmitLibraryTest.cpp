@@ -272,7 +272,9 @@ TEST(EmitLibraryTest, PortableLibraryHasEveryLevel) {
   EXPECT_STREQ(desc->variants[2].cpu_features[0], "sse41");
   EXPECT_EQ(desc->variants[2].cpu_features[1], nullptr);
   ASSERT_TRUE(desc->select_variant);
-  // The baseline runs on any x86-64 CPU: steer the dispatch to it and run.
+  // The baseline runs on any x86-64 CPU: steer the dispatch to it and run
+  // (that the steering picks that variant's code is checked by
+  // test/tools/fmc/target.fm: the same bytes as an SSE4.1-only library).
   desc->select_variant(2);
   desc->set_error_handler(recordError);
   float x[6] = {1, 2, 3, 4, 5, 6}, w[6] = {1, 0, 0, 1, 1, 1}, y[4], s;

@@ -19,7 +19,6 @@
 //===----------------------------------------------------------------------===//
 #include "ModelCheck.h"
 
-#include "codegen/HalideDiagnostics.h"
 #include "codegen/Targets.h"
 #include "runtime/CpuFeatures.h"
 
@@ -105,8 +104,6 @@ std::string levelName(const testing::TestParamInfo<TargetVariant> &info) {
 
 TEST_P(TargetLevels, CompilesWithoutWarnings) {
   const TargetVariant &level = GetParam();
-  std::string object = ::testing::TempDir() + "target_level_kernel.o";
-  Halide::Target target = level.target.with_feature(Halide::Target::NoRuntime);
   std::set<StageKind> kinds;
   int kernels = 0;
   for (const CorpusModel &model : getCorpus()) {
@@ -116,23 +113,7 @@ TEST_P(TargetLevels, CompilesWithoutWarnings) {
     for (auto fn : parsed->module->getOps<mlir::func::FuncOp>()) {
       if (!fn->hasAttr("fm.kernel"))
         continue;
-      std::string name = fn.getSymName().str();
-      LoweredKernel kernel;
-      ASSERT_TRUE(mlir::succeeded(lowerKernel(fn, kernel, level.target)))
-          << name;
-      HalideWarningScope warnings;
-      try {
-        ScheduleOptions options;
-        options.target = level.target;
-        scheduleKernel(kernel, options);
-        kernel.getPipeline().compile_to_object(object, kernel.getArguments(),
-                                               name, target);
-      } catch (const Halide::Error &e) {
-        ADD_FAILURE() << name << ": " << e.what();
-      }
-      for (const std::string &w : warnings.getWarnings())
-        ADD_FAILURE() << describeKernelWarning(kernel, name,
-                                               level.target.to_string(), w);
+      LoweredKernel kernel = expectCompilesWithoutWarnings(fn, level.target);
       for (const Stage &stage : kernel.stages)
         kinds.insert(stage.kind);
       ++kernels;

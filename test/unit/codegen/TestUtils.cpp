@@ -5,6 +5,8 @@
 //===----------------------------------------------------------------------===//
 #include "TestUtils.h"
 
+#include "codegen/HalideDiagnostics.h"
+
 #include "ir/FmDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -262,4 +264,29 @@ Halide::Target fm::test::getBenchTarget() {
       if (v.name == level)
         return v.target;
   return getHostTarget();
+}
+
+LoweredKernel
+fm::test::expectCompilesWithoutWarnings(mlir::func::FuncOp func,
+                                        const Halide::Target &target) {
+  std::string name = func.getSymName().str();
+  LoweredKernel kernel;
+  if (mlir::failed(lowerKernel(func, kernel, target))) {
+    ADD_FAILURE() << "cannot lower " << name;
+    return kernel;
+  }
+  HalideWarningScope warnings;
+  try {
+    ScheduleOptions options;
+    options.target = target;
+    scheduleKernel(kernel, options);
+    kernel.getPipeline().compile_to_object(
+        ::testing::TempDir() + "fm_compile_check.o", kernel.getArguments(),
+        name, target.with_feature(Halide::Target::NoRuntime));
+  } catch (const Halide::Error &e) {
+    ADD_FAILURE() << name << ": " << e.what();
+  }
+  for (const std::string &w : warnings.getWarnings())
+    ADD_FAILURE() << describeKernelWarning(kernel, name, target.to_string(), w);
+  return kernel;
 }

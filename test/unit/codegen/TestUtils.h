@@ -81,6 +81,12 @@ void expectSameOutputs(JitKernel &actual, JitKernel &expected,
                        const std::vector<int> &batches, std::mt19937 &rng,
                        double rtol, double atol, bool rerun = false);
 
+/// Lowers `kernel` for `target`, hand-schedules it and compiles it to an
+/// object with no runtime, failing the current test on any Halide error
+/// or warning. Returns the lowered kernel (its stages) for further checks.
+LoweredKernel expectCompilesWithoutWarnings(mlir::func::FuncOp kernel,
+                                            const Halide::Target &target);
+
 /// The target the benchmarks compile for: FM_BENCH_LEVEL=avx512|avx2|sse41
 /// (a level of fmc --target=portable, to compare vector widths on one
 /// machine), else this machine's.
