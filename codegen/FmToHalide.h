@@ -71,6 +71,10 @@ struct Stage {
   /// For reductions: true if the reduced axes include the input's
   /// innermost one, so the pure innermost dimension is not unit-stride.
   bool reducesInnermost = false;
+  /// For reductions: how many of the input's innermost axes are all
+  /// reduced (H and W of a per-channel sum over [N, C, H, W]: 2). Their
+  /// RDom dimensions walk one contiguous run and may be fused into one.
+  int innermostReducedAxes = 0;
   /// For reshapes: a run of innermost elements that is contiguous in both
   /// shapes (the gcd of their innermost extents); vectors that stay
   /// within such runs read densely. 0 if unknown.

@@ -36,8 +36,10 @@
 #include "codegen/ConvSchedules.h"
 #include "codegen/FmToHalide.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
+#include <sstream>
 
 using namespace fm;
 using Halide::TailStrategy;
@@ -86,6 +88,17 @@ private:
   }
   const Stage *findFusionRoot(const Stage &matmul) const;
   const Stage *findWindowReader(const Stage &conv) const;
+  int countMaterialisedReaders(const Stage &stage) const;
+  bool readsTransitively(const Stage &stage, const Halide::Func &f) const;
+  void fuseSiblingSums();
+  /// Reductions split over a kept axis in parallel (scheduleReduction),
+  /// with their vector partial sums if they have them.
+  struct ParallelSum {
+    const Stage *stage;
+    Halide::Var var;
+    Halide::Func partial;
+  };
+  std::vector<ParallelSum> parallelSums;
   void schedulePointwise(const Stage &stage);
   void scheduleReduction(const Stage &stage);
   void scheduleTranspose(const Stage &stage);
@@ -116,6 +129,28 @@ const Stage *HandScheduler::findWindowReader(const Stage &conv) const {
     at = next;
   }
   return nullptr;
+}
+
+/// The loop nests that read `stage`, directly or through Funcs inlined
+/// into them (as decided so far).
+int HandScheduler::countMaterialisedReaders(const Stage &stage) const {
+  std::set<std::string> seen, nests;
+  std::vector<const Stage *> work = {&stage};
+  while (!work.empty()) {
+    const Stage *s = work.back();
+    work.pop_back();
+    auto it = consumers.find(s->func.name());
+    if (it == consumers.end())
+      continue;
+    for (const Stage *reader : it->second) {
+      const std::string &name = reader->func.name();
+      if (materialised.count(name))
+        nests.insert(name);
+      else if (seen.insert(name).second)
+        work.push_back(reader);
+    }
+  }
+  return static_cast<int>(nests.size());
 }
 
 /// Follows `matmul`'s single-consumer chain of same-shaped pointwise
@@ -285,11 +320,31 @@ void HandScheduler::scheduleReduction(const Stage &stage) {
   // is 1.4M dependent adds in the Fashion-MNIST CNN): sum them in a
   // vector of partial sums along the rows instead, added up at the end.
   // The order of the additions is fixed by the schedule, not the threads.
-  const int64_t *rowExtent = Halide::Internal::as_const_int(
-      f.function().update(0).schedule().rvars()[0].extent);
-  if (stage.reducesInnermost && f.outputs() == 1 && rowExtent &&
-      *rowExtent >= vec) {
-    Halide::RVar row = f.rvars(0)[0], rowOuter("row_o"), rowInner("row_i");
+  // Rows of 14 (a per-channel sum over [N, C, 14, 14]) are shorter than
+  // an AVX-512 vector: the innermost reduced axes that walk one contiguous
+  // run are fused into one row first (196 elements, 12 whole vectors).
+  const std::vector<Halide::Internal::ReductionVariable> &rdims =
+      f.function().update(0).schedule().rvars();
+  std::vector<Halide::RVar> rvars = f.rvars(0);
+  int64_t rowExtent = 0;
+  Halide::RVar row;
+  for (size_t i = 0; i < rvars.size() &&
+                     static_cast<int>(i) < std::max(1, stage.innermostReducedAxes);
+       ++i) {
+    const int64_t *extent = Halide::Internal::as_const_int(rdims[i].extent);
+    if (!extent)
+      break;
+    if (i == 0) {
+      row = rvars[0];
+    } else {
+      Halide::RVar fused(row.name() + "_" + rvars[i].name());
+      update.fuse(row, rvars[i], fused);
+      row = fused;
+    }
+    rowExtent = i == 0 ? *extent : rowExtent * *extent;
+  }
+  if (stage.reducesInnermost && f.outputs() == 1 && rowExtent >= vec) {
+    Halide::RVar rowOuter("row_o"), rowInner("row_i");
     Var lane("lane");
     update.split(row, rowOuter, rowInner, vec, TailStrategy::GuardWithIf);
     Halide::Func partial = update.rfactor(rowInner, lane);
@@ -298,9 +353,68 @@ void HandScheduler::scheduleReduction(const Stage &stage) {
     update.parallel(args[widest]);
     partial.compute_at(f, args[widest]).vectorize(lane);
     partial.update().vectorize(lane);
+    parallelSums.push_back({&stage, args[widest], partial});
     return;
   }
   update.parallel(args[widest]);
+  parallelSums.push_back({&stage, args[widest], Halide::Func()});
+}
+
+/// Sums over the same domain, parallel over the same kept axis, that do
+/// not read one another (a batch-norm gradient's sums of the gradient, of
+/// gradient x normalised input, ...) walk their inputs in one loop over
+/// that axis: each task sums its channel's slice for all of them in turn,
+/// the slice still in L2, instead of each sum streaming the whole tensor
+/// from memory.
+void HandScheduler::fuseSiblingSums() {
+  auto domainOf = [](const ParallelSum &sum) {
+    std::ostringstream key;
+    key << sum.var.name() << (sum.partial.defined() ? " lanes" : "");
+    for (const Halide::Internal::ReductionVariable &rv :
+         sum.stage->func.function().update(0).schedule().rvars())
+      key << " " << rv.min << ":" << rv.extent;
+    for (int64_t d : sum.stage->shape)
+      key << " " << d;
+    return key.str();
+  };
+  std::map<std::string, std::vector<const ParallelSum *>> groups;
+  for (const ParallelSum &sum : parallelSums)
+    groups[domainOf(sum)].push_back(&sum);
+  for (auto &[key, sums] : groups) {
+    std::vector<const ParallelSum *> fused = {sums.front()};
+    for (size_t i = 1; i < sums.size(); ++i) {
+      bool independent = std::none_of(
+          fused.begin(), fused.end(), [&](const ParallelSum *other) {
+        return readsTransitively(*sums[i]->stage, other->stage->func) ||
+               readsTransitively(*other->stage, sums[i]->stage->func);
+      });
+      if (!independent)
+        continue;
+      const ParallelSum &parent = *fused.back();
+      Halide::Func child = sums[i]->stage->func, parentFunc = parent.stage->func;
+      child.update().compute_with(parentFunc.update(), sums[i]->var);
+      fused.push_back(sums[i]);
+    }
+  }
+}
+
+/// Whether `stage` reads `f`, directly or through other stages.
+bool HandScheduler::readsTransitively(const Stage &stage,
+                                      const Halide::Func &f) const {
+  std::set<std::string> seen;
+  std::vector<const Stage *> work = {&stage};
+  while (!work.empty()) {
+    const Stage *s = work.back();
+    work.pop_back();
+    for (const Halide::Func &p : s->producers) {
+      if (p.name() == f.name())
+        return true;
+      if (seen.insert(p.name()).second)
+        if (const Stage *producer = kernel.findStage(p))
+          work.push_back(producer);
+    }
+  }
+  return false;
 }
 
 void HandScheduler::scheduleMatMul(const Stage &root,
@@ -394,6 +508,14 @@ void HandScheduler::run() {
         materialised.insert(p.name());
     }
   }
+  // A pooling gradient inlined into several loop nests (the batch-norm
+  // gradient's sums and its result read it four or five times) would
+  // redo its window compare in each, with gathers: computed once.
+  for (const Stage &stage : kernel.stages)
+    if (stage.kind == StageKind::Window &&
+        !materialised.count(stage.func.name()) &&
+        countMaterialisedReaders(stage) > 1)
+      materialised.insert(stage.func.name());
 
   // 2. Each matmul is tiled at its fusion root.
   std::map<std::string, std::vector<const Stage *>> accsByRoot;
@@ -453,6 +575,7 @@ void HandScheduler::run() {
     else if (stage.kind != StageKind::MatMulAcc)
       schedulePointwise(stage);
   }
+  fuseSiblingSums();
 }
 
 //===----------------------------------------------------------------------===//

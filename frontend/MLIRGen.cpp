@@ -361,6 +361,9 @@ bool MLIRGenImpl::genModel(const ModelAST &model) {
   }
   if (!ok)
     return false;
+  for (const std::function<void()> &update : stateUpdates)
+    update();
+  stateUpdates.clear();
 
   llvm::SmallVector<mlir::Value> values;
   llvm::SmallVector<mlir::Attribute> resultAttrs;

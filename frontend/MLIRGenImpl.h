@@ -136,6 +136,12 @@ public:
   /// Writes `value` to the state tensor `symbol` (running statistics);
   /// only train_step keeps such stores.
   void storeState(const Location &where, mlir::Value value, llvm::StringRef symbol);
+  /// Builds `update` (a state update: running statistics) after the rest
+  /// of the model, so that the layers that follow in the source fuse with
+  /// the kernel they read (batch_norm |> relu) instead of with the update.
+  void deferStateUpdate(std::function<void()> update) {
+    stateUpdates.push_back(std::move(update));
+  }
   /// The optimizer-step counter, a model argument fed by the runtime
   /// (the seed of dropout masks).
   mlir::Value stepScalar(const Location &where);
@@ -188,6 +194,8 @@ private:
     mlir::Value value;
   };
   std::vector<Result> results;
+  /// deferStateUpdate's builders, run before the model's return.
+  std::vector<std::function<void()>> stateUpdates;
   llvm::SmallVector<std::pair<mlir::Value, mlir::DictionaryAttr>> args;
 };
 

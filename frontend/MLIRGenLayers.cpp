@@ -184,6 +184,15 @@ Builtin pooling(const char *opName) {
 /// `batch_norm(x, momentum=0.9, eps=1e-5, name="")` over all axes but 1:
 /// batch statistics in training (running statistics updated with the
 /// unbiased variance, as PyTorch does), running statistics in evaluation.
+/// The statistics and normalisation of batch_norm and layer_norm, one op
+/// whose gradient is the closed form (ir/FmGradients.cpp).
+NormalizeOp normalize(MLIRGenImpl &g, const Location &where, mlir::Value x,
+                      llvm::ArrayRef<int64_t> axes, double eps) {
+  auto &b = g.builder();
+  return b.create<NormalizeOp>(g.loc(where), x, b.getDenseI64ArrayAttr(axes),
+                               b.getF64FloatAttr(eps));
+}
+
 Term lowerBatchNorm(MLIRGenImpl &g, const CallExprAST &c, BoundArgs &a) {
   mlir::Value x = tensorArg(g, a, "x");
   auto momentum = g.asNumber(a["momentum"], "'momentum'");
@@ -214,27 +223,32 @@ Term lowerBatchNorm(MLIRGenImpl &g, const CallExprAST &c, BoundArgs &a) {
     return Term::invalid();
   Ops o{g, c.getLoc()};
   mlir::Value epsV = o.scalar(elem, *eps);
-  mlir::Value mean = o.reduce(true, x, axes, true);
-  mlir::Value centred = o.sub(x, mean);
-  mlir::Value var = o.reduce(true, o.mul(centred, centred), axes, true);
-  mlir::Value train = o.div(centred, o.op<SqrtOp>(o.add(var, epsV)));
+  NormalizeOp stats = normalize(g, c.getLoc(), x, axes, *eps);
+  mlir::Value mean = stats.getMean(), var = stats.getVariance();
+  mlir::Value train = stats.getResult();
   mlir::Value eval = o.div(o.sub(x, o.reshape(runMean, kept)),
                            o.op<SqrtOp>(o.add(o.reshape(runVar, kept), epsV)));
   if (!train || !eval)
     return Term::invalid();
   mlir::Value normed = g.builder().create<TrainOrEvalOp>(g.loc(c.getLoc()), xt, train, eval);
   mlir::Value y = o.add(o.mul(normed, o.reshape(scale, kept)), o.reshape(shift, kept));
-  // Running statistics: momentum keeps that much of the old value.
-  auto &b = g.builder();
-  mlir::Value count = o.op<SizeOp>(x, {b.getNamedAttr("axes", b.getDenseI64ArrayAttr(axes))});
-  mlir::Value one = o.scalar(elem, 1.0), m = o.scalar(elem, *momentum);
-  mlir::Value unbiased = o.mul(o.reshape(var, {ch}), o.div(count, o.sub(count, one)));
-  mlir::Value newMean = o.add(o.mul(m, runMean), o.mul(o.sub(one, m), o.reshape(mean, {ch})));
-  mlir::Value newVar = o.add(o.mul(m, runVar), o.mul(o.sub(one, m), unbiased));
-  if (!y || !newMean || !newVar)
+  if (!y)
     return Term::invalid();
-  g.storeState(c.getLoc(), newMean, meanSym);
-  g.storeState(c.getLoc(), newVar, varSym);
+  // Running statistics: momentum keeps that much of the old value.
+  Location where = c.getLoc();
+  double keep = *momentum;
+  g.deferStateUpdate([&g, where, x, axes, mean, var, runMean, runVar, ch, elem, keep,
+                      meanSym, varSym] {
+    Ops o{g, where};
+    auto &b = g.builder();
+    mlir::Value count = o.op<SizeOp>(x, {b.getNamedAttr("axes", b.getDenseI64ArrayAttr(axes))});
+    mlir::Value one = o.scalar(elem, 1.0), m = o.scalar(elem, keep);
+    mlir::Value unbiased = o.mul(o.reshape(var, {ch}), o.div(count, o.sub(count, one)));
+    mlir::Value newMean = o.add(o.mul(m, runMean), o.mul(o.sub(one, m), o.reshape(mean, {ch})));
+    mlir::Value newVar = o.add(o.mul(m, runVar), o.mul(o.sub(one, m), unbiased));
+    g.storeState(where, newMean, meanSym);
+    g.storeState(where, newVar, varSym);
+  });
   return Term::tensor(y, c.getLoc());
 }
 
@@ -256,9 +270,7 @@ Term lowerLayerNorm(MLIRGenImpl &g, const CallExprAST &c, BoundArgs &a) {
   mlir::Value w = g.createParam(c.getLoc(), layer, "weight", vec, "ones", {});
   mlir::Value bias = g.createParam(c.getLoc(), layer, "bias", vec, "zeros", {});
   Ops o{g, c.getLoc()};
-  mlir::Value centred = o.sub(x, o.reduce(true, x, {last}, true));
-  mlir::Value var = o.reduce(true, o.mul(centred, centred), {last}, true);
-  mlir::Value normed = o.div(centred, o.op<SqrtOp>(o.add(var, o.scalarLike(x, *eps))));
+  mlir::Value normed = normalize(g, c.getLoc(), x, {last}, *eps).getResult();
   return Term::tensor(o.add(o.mul(normed, w), bias), c.getLoc());
 }
 

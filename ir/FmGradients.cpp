@@ -227,6 +227,37 @@ Grads ReduceMeanOp::buildGradient(OpBuilder &b, ValueRange g) {
 // Neural-network ops and losses
 //===----------------------------------------------------------------------===//
 
+Grads NormalizeOp::buildGradient(OpBuilder &b, ValueRange g) {
+  // y = (x - m) * s with s = 1 / sqrt(v + eps): over the normalised axes,
+  //   dx = s * (gy - mean(gy) - y * mean(gy * y))
+  //      + gm / n + gv * 2 (x - m) / n.
+  Rules r{b, getLoc()};
+  Value x = getInput(), y = getResult();
+  ArrayRef<int64_t> axes = getAxes();
+  Value n = r.size(x, axes);
+  auto meanOf = [&](Value v) {
+    return r.div(r.reduceSum(v, axes, /*keepdims=*/true), n);
+  };
+  Value dx;
+  auto accumulate = [&](Value term) { dx = dx ? r.add(dx, term) : term; };
+  if (g[0]) {
+    // Built in this order (the sums of gy first, 1 / sqrt last), so that
+    // fusion puts the whole gradient in the kernel that computes gy.
+    Value meanG = meanOf(g[0]);
+    Value meanGY = meanOf(r.mul(g[0], y));
+    Value centred = r.sub(r.sub(g[0], meanG), r.mul(y, meanGY));
+    Value eps = r.scalarLike(x, getEps().convertToDouble());
+    Value root = b.create<SqrtOp>(getLoc(), r.add(getVariance(), eps));
+    accumulate(r.div(centred, root));
+  }
+  if (g[1])
+    accumulate(r.broadcastTo(r.div(g[1], n), x.getType()));
+  if (g[2])
+    accumulate(r.mul(r.sub(x, getMean()),
+                     r.div(r.mul(g[2], r.scalarLike(x, 2.0)), n)));
+  return {dx};
+}
+
 Grads SoftmaxOp::buildGradient(OpBuilder &b, ValueRange g) {
   Rules r{b, getLoc()};
   Value y = getResult();

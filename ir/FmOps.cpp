@@ -123,6 +123,15 @@ LogicalResult mlir::fm::verifyAxis(Operation *op, Type input, int64_t axis) {
   return success();
 }
 
+LogicalResult NormalizeOp::verify() {
+  if (getAxes().empty())
+    return emitOpError() << "expected at least one axis to normalise over";
+  if (!(getEps().convertToDouble() > 0))
+    return emitOpError() << "expected eps above 0 but got "
+                         << getEps().convertToDouble();
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // ParamOp, LoadOp, StoreOp, ApplyGradientOp
 //===----------------------------------------------------------------------===//

@@ -367,6 +367,39 @@ class Fm_AxisOp<string mnemonic> : Fm_Op<mnemonic, [Pure, InferTypeOpAdaptor, Fm
   }];
 }
 
+def Fm_NormalizeOp : Fm_Op<"normalize", [Pure, InferTypeOpAdaptor, Fm_Grad]> {
+  let summary = "(x - mean) / sqrt(variance + eps) with the statistics over axes";
+  let description = [{
+    The normalisation of batch_norm (axes: all but the channels) and
+    layer_norm (the last axis), with the mean and the biased variance it
+    used (kept axes of extent 1) for running statistics. One op, so that
+    its gradient is the closed form that needs two sibling sums, not the
+    chain of four dependent ones that differentiating the composition
+    builds.
+    ```mlir
+    %y, %mean, %var = fm.normalize %x {axes = array<i64: 0, 2, 3>, eps = 1.0e-05 : f64}
+        : tensor<?x8x4x4xf32> -> tensor<?x8x4x4xf32>, tensor<1x8x1x1xf32>, tensor<1x8x1x1xf32>
+    ```
+  }];
+  let arguments = (ins Fm_FloatTensor:$input, DenseI64ArrayAttr:$axes, F64Attr:$eps);
+  let results = (outs Fm_FloatTensor:$result, Fm_FloatTensor:$mean,
+                      Fm_FloatTensor:$variance);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type(results)";
+  let hasVerifier = 1;
+  let extraClassDefinition = [{
+    ::mlir::LogicalResult $cppClass::inferReturnTypes(::mlir::MLIRContext *,
+        std::optional<::mlir::Location> loc, Adaptor adaptor,
+        ::llvm::SmallVectorImpl<::mlir::Type> &types) {
+      types.push_back(adaptor.getInput().getType());
+      if (::mlir::failed(::mlir::fm::inferReduction(loc, adaptor.getInput().getType(),
+              adaptor.getAxes(), /*keepdims=*/true, types)))
+        return ::mlir::failure();
+      types.push_back(types.back());
+      return ::mlir::success();
+    }
+  }];
+}
+
 def Fm_SoftmaxOp : Fm_AxisOp<"softmax"> {
   let summary = "exp(x) normalised to sum to one along an axis";
   let description = [{ ```mlir

@@ -69,11 +69,13 @@ bool isLayoutOp(Operation *op) { return isa<TransposeOp, ReshapeOp>(op); }
 ///  1. A pointwise op joins the most recent group when it reads a value
 ///     of that group (bias and activation after a matmul or convolution,
 ///     gradient masks after pooling's backward), when one of its users
-///     does (the mask `y > 0` of relu's gradient, read by the select that
-///     reads the pooled gradient), or when the group is pointwise (the
+///     does, directly or through a few pointwise ops (the mask `y > 0` of
+///     relu's gradient, read by the select that reads the pooled
+///     gradient; `sqrt(var + eps)`, read by the division of the batch-norm
+///     gradient), or when the group is pointwise (the
 ///     optimizer updates of all parameters become one kernel).
 ///  2. A reduction joins the group that produces its operand: batch-norm
-///     statistics beside the convolution they describe, a bias gradient
+///     statistics (normalize) beside the convolution they describe, a bias gradient
 ///     beside the gradient mask it sums, so a separate kernel does not
 ///     re-read the tensor from memory.
 ///  3. A reshape joins the group that produces its operand (a bias
@@ -99,12 +101,22 @@ bool joinsGroup(Operation *op, const Group &group,
       return it != groupOf.end() && it->second == groupIndex;
     });
   };
+  // Through a short chain of pointwise users: sqrt(var + eps) of a
+  // normalisation's gradient is read by the division of the group's
+  // values two ops later.
+  std::function<bool(Operation *, int)> feedsGroup = [&](Operation *o,
+                                                         int depth) {
+    return llvm::any_of(o->getUsers(), [&](Operation *u) {
+      return readsGroup(u) || (depth < 4 && u->hasTrait<Pointwise>() &&
+                               feedsGroup(u, depth + 1));
+    });
+  };
   if (op->hasTrait<Pointwise>())
-    return readsGroup(op) || llvm::any_of(op->getUsers(), readsGroup) ||
+    return readsGroup(op) || feedsGroup(op, 0) ||
            llvm::all_of(group,
                         [](Operation *g) { return g->hasTrait<Pointwise>(); });
-  if (isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ReduceMinOp, ReshapeOp>(
-          op) &&
+  if (isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ReduceMinOp, NormalizeOp,
+          ReshapeOp>(op) &&
       readsGroup(op))
     return true;
   if (isa<MaxPool2DOp, AvgPool2DOp>(op) && readsGroup(op)) {

@@ -1,9 +1,9 @@
 //===- Reductions.cpp - Lowering of fm reductions ---------------*- C++ -*-===//
 //
-// This file implements reduce_sum and reduce_mean: one Func with an update
-// over an RDom spanning the reduced axes, innermost axis first so the
-// inner loop walks memory with unit stride. The mean divides that sum by
-// the reduced element count in a pointwise Func of its own.
+// This file implements reduce_sum, reduce_mean and normalize: one Func
+// with an update over an RDom spanning the reduced axes, innermost axis
+// first so the inner loop walks memory with unit stride. The mean divides
+// that sum by the reduced element count in a pointwise Func of its own.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/ops/Lowering.h"
@@ -49,6 +49,21 @@ static Halide::Func defineSum(const Tensor &x, std::vector<int64_t> axes,
   return sum;
 }
 
+/// Records `sum`, a reduction of `x` over `axes`, for scheduling.
+static void addSumStage(Lowering &ctx, Halide::Func sum, const Tensor &x,
+                        const std::vector<int64_t> &axes,
+                        const std::vector<int64_t> &shape,
+                        mlir::Value result = {}) {
+  ::fm::Stage &stage = result ? ctx.bind(result, sum, StageKind::Reduction)
+                              : ctx.addStage(sum, StageKind::Reduction,
+                                             {x.func}, shape);
+  int64_t rank = static_cast<int64_t>(x.rank());
+  stage.reducesInnermost = llvm::is_contained(axes, rank - 1);
+  while (stage.innermostReducedAxes < rank &&
+         llvm::is_contained(axes, rank - 1 - stage.innermostReducedAxes))
+    ++stage.innermostReducedAxes;
+}
+
 static LogicalResult lowerReduce(Operation *op, Lowering &ctx, bool mean) {
   Tensor x = ctx.get(op->getOperand(0));
   Value result = op->getResult(0);
@@ -58,21 +73,18 @@ static LogicalResult lowerReduce(Operation *op, Lowering &ctx, bool mean) {
   bool keepdims = false;
   if (auto attr = op->getAttrOfType<BoolAttr>("keepdims"))
     keepdims = attr.getValue();
-  bool innermost = llvm::is_contained(axes, int64_t(x.rank()) - 1);
   if (axes.empty()) { // nothing to reduce: a copy
     ctx.bindPointwise(op, [&](const Index &i) { return x.at(i); });
     return success();
   }
   if (!mean) {
-    ctx.bind(result, defineSum(x, axes, keepdims, shape, ctx.getName(op)),
-             StageKind::Reduction)
-        .reducesInnermost = innermost;
+    addSumStage(ctx, defineSum(x, axes, keepdims, shape, ctx.getName(op)), x,
+                axes, shape, result);
     return success();
   }
   Halide::Func sum =
       defineSum(x, axes, keepdims, shape, ctx.getName(op, "sum"));
-  ctx.addStage(sum, StageKind::Reduction, {x.func}, shape).reducesInnermost =
-      innermost;
+  addSumStage(ctx, sum, x, axes, shape);
   Expr count = Lowering::getCount(x, axes);
   Tensor s{sum, x.type, shape, ctx.getExtents(shape)};
   Halide::Func f = ctx.definePure(ctx.getName(op), shape, [&](const Index &i) {
@@ -82,7 +94,59 @@ static LogicalResult lowerReduce(Operation *op, Lowering &ctx, bool mean) {
   return success();
 }
 
+/// normalize: the mean and the variance are sums of their own (the second
+/// over the squares of x - mean, as in two-pass variance); the result
+/// reads both, broadcast over the normalised axes.
+static LogicalResult lowerNormalize(Operation *op, Lowering &ctx) {
+  auto norm = llvm::cast<NormalizeOp>(op);
+  Tensor x = ctx.get(norm.getInput());
+  std::vector<int64_t> axes(norm.getAxes().begin(), norm.getAxes().end());
+  std::vector<int64_t> kept = Lowering::getShape(norm.getMean());
+  Expr count = Lowering::convert(Lowering::getCount(x, axes), x.type);
+  auto tensor = [&](Halide::Func f, const std::vector<int64_t> &shape) {
+    return Tensor{f, x.type, shape, ctx.getExtents(shape)};
+  };
+  // mean = sum(x) / n
+  Halide::Func sum = defineSum(x, axes, true, kept, ctx.getName(op, "sum"));
+  addSumStage(ctx, sum, x, axes, kept);
+  Tensor sumOf = tensor(sum, kept);
+  ctx.bind(norm.getMean(),
+           ctx.definePure(ctx.getName(op, "mean"), kept,
+                          [&](const Index &i) { return sumOf.at(i) / count; }),
+           StageKind::Pointwise, {sum});
+  Tensor mean = ctx.get(norm.getMean());
+  // variance = sum((x - mean)^2) / n
+  Halide::Func sq =
+      ctx.definePure(ctx.getName(op, "sq"), x.shape, [&](const Index &i) {
+        Expr d = x.at(i) - Lowering::readBroadcast(mean, x.shape, i);
+        return d * d;
+      });
+  ctx.addStage(sq, StageKind::Pointwise, {x.func, mean.func}, x.shape);
+  Halide::Func sqSum = defineSum(tensor(sq, x.shape), axes, true, kept,
+                                 ctx.getName(op, "sq_sum"));
+  addSumStage(ctx, sqSum, tensor(sq, x.shape), axes, kept);
+  Tensor sqSumOf = tensor(sqSum, kept);
+  ctx.bind(norm.getVariance(),
+           ctx.definePure(ctx.getName(op, "variance"), kept,
+                          [&](const Index &i) { return sqSumOf.at(i) / count; }),
+           StageKind::Pointwise, {sqSum});
+  Tensor var = ctx.get(norm.getVariance());
+  Expr eps = Lowering::constant(x.type, norm.getEps().convertToDouble());
+  ctx.bind(norm.getResult(),
+           ctx.definePure(ctx.getName(op), x.shape,
+                          [&](const Index &i) {
+                            return (x.at(i) -
+                                    Lowering::readBroadcast(mean, x.shape, i)) /
+                                   Halide::sqrt(Lowering::readBroadcast(
+                                                    var, x.shape, i) +
+                                                eps);
+                          }),
+           StageKind::Pointwise, {x.func, mean.func, var.func});
+  return success();
+}
+
 void ::fm::lowering::registerReductionLowerings(LoweringTable &table) {
+  table.add<NormalizeOp>(lowerNormalize);
   table.add<ReduceSumOp>(
       [](Operation *op, Lowering &ctx) { return lowerReduce(op, ctx, false); });
   table.add<ReduceMeanOp>(

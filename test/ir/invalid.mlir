@@ -78,3 +78,20 @@ func.func @load_missing() {
   %q = fm.load @nope : tensor<4xf32>
   return
 }
+
+// -----
+
+func.func @normalize_eps(%x: tensor<?x8xf32>) {
+  // expected-error@+1 {{'fm.normalize' op expected eps above 0 but got 0}}
+  %y, %m, %v = fm.normalize %x {axes = array<i64: 0>, eps = 0.0 : f64} : tensor<?x8xf32> -> tensor<?x8xf32>, tensor<1x8xf32>, tensor<1x8xf32>
+  return
+}
+
+// -----
+
+func.func @normalize_axis(%x: tensor<?x8xf32>) {
+  // expected-error@+2 {{expected axis in [0, 2) but got 2 for shape [N, 8]}}
+  // expected-error@+1 {{failed to infer returned types}}
+  %y, %m, %v = fm.normalize %x {axes = array<i64: 2>, eps = 1.0e-05 : f64} : tensor<?x8xf32> -> tensor<?x8xf32>, tensor<1x8xf32>, tensor<1x8xf32>
+  return
+}

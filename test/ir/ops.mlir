@@ -34,3 +34,12 @@ func.func @fold() -> tensor<f32> {
   %r = fm.sub %one, %b1 : tensor<f32>, tensor<f32> -> tensor<f32>
   return %r : tensor<f32>
 }
+
+// normalize gives the normalised tensor and the statistics it used, with
+// the normalised axes kept as extent 1.
+// CHECK-LABEL: func.func @normalize
+func.func @normalize(%x: tensor<?x8x4x4xf32>) -> (tensor<?x8x4x4xf32>, tensor<1x8x1x1xf32>) {
+  // CHECK: fm.normalize %{{.+}} {axes = array<i64: 0, 2, 3>, eps = 1.000000e-05 : f64} : tensor<?x8x4x4xf32> -> tensor<?x8x4x4xf32>, tensor<1x8x1x1xf32>, tensor<1x8x1x1xf32>
+  %y, %m, %v = fm.normalize %x {axes = array<i64: 0, 2, 3>, eps = 1.0e-05 : f64} : tensor<?x8x4x4xf32> -> tensor<?x8x4x4xf32>, tensor<1x8x1x1xf32>, tensor<1x8x1x1xf32>
+  return %y, %v : tensor<?x8x4x4xf32>, tensor<1x8x1x1xf32>
+}

@@ -88,6 +88,20 @@ std::vector<GradCase> cases() {
                  "%m = fm.compare \"gt\", %c, %z : tensor<3x4xf64>, tensor<f64> -> tensor<3x4xi1>\n"
                  "%y = fm.select %m, %a, %b : tensor<3x4xi1>, tensor<3x4xf64>, tensor<4xf64> -> tensor<3x4xf64>",
                  m34});
+  // normalize (batch_norm's statistics over N, H, W; layer_norm's over
+  // the last axis): its closed-form gradient, from each result.
+  const std::string x4 = "tensor<4x3x2x2xf64>", c4 = "tensor<1x3x1x1xf64>";
+  const std::string norm4 = "%n:3 = fm.normalize %a {axes = array<i64: 0, 2, 3>, eps = 1.0e-05 : f64} : " +
+                            x4 + " -> " + x4 + ", " + c4 + ", " + c4 + "\n";
+  all.push_back({"normalize_batch", {{"a", x4}}, {}, norm4 + "%y = fm.mul %n#0, %n#0 : " + x4 + ", " + x4 + " -> " + x4, x4});
+  all.push_back({"normalize_statistics", {{"a", x4}}, {},
+                 norm4 + "%s = fm.add %n#0, %n#1 : " + x4 + ", " + c4 + " -> " + x4 + "\n" +
+                     "%y = fm.add %s, %n#2 : " + x4 + ", " + c4 + " -> " + x4,
+                 x4});
+  all.push_back({"normalize_last_axis", {{"a", m34}}, {},
+                 "%n:3 = fm.normalize %a {axes = array<i64: 1>, eps = 1.0e-03 : f64} : " + m34 + " -> " +
+                     m34 + ", tensor<3x1xf64>, tensor<3x1xf64>\n%y = fm.exp %n#0 : " + m34 + " -> " + m34,
+                 m34});
   return all;
 }
 
