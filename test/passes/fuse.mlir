@@ -109,6 +109,36 @@ module {
     return %p : tensor<?x4x2x2xf32>
   }
 
+  // Rule 2 with normalize, and rule 1 through a pointwise chain: the
+  // statistics join the convolution; in the gradient, sqrt(var + eps)
+  // reads nothing of the group (only %var, from another kernel) but two
+  // ops later the division reads the group's %d: all one kernel.
+  // CHECK-LABEL: func.func @normalize_step
+  func.func @normalize_step(%x: tensor<?x1x6x6xf32> {fm.input = "x"}, %gy: tensor<?x4x4x4xf32> {fm.input = "g"}, %var: tensor<1x4x1x1xf32> {fm.input = "v"}) -> (tensor<?x4x4x4xf32>, tensor<1x4x1x1xf32>, tensor<?x4x4x4xf32>) attributes {fm.step = "train_step"} {
+    %w = fm.load @w : tensor<4x1x3x3xf32>
+    // CHECK: fm.fused "conv2d" -> tensor<?x4x4x4xf32>, tensor<1x4x1x1xf32> {
+    // CHECK-NEXT: fm.conv2d
+    // CHECK-NEXT: fm.normalize
+    // CHECK-NEXT: fm.yield
+    %c = fm.conv2d %x, %w {dilation = array<i64: 1, 1>, groups = 1 : i64, padding = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : tensor<?x1x6x6xf32>, tensor<4x1x3x3xf32> -> tensor<?x4x4x4xf32>
+    %y, %m, %v = fm.normalize %c {axes = array<i64: 0, 2, 3>, eps = 1.0e-05 : f64} : tensor<?x4x4x4xf32> -> tensor<?x4x4x4xf32>, tensor<1x4x1x1xf32>, tensor<1x4x1x1xf32>
+    // CHECK: fm.fused "reduce_sum" -> tensor<?x4x4x4xf32> {
+    // CHECK-NEXT: fm.reduce_sum
+    // CHECK-NEXT: fm.sub
+    // CHECK-NEXT: fm.constant
+    // CHECK-NEXT: fm.add
+    // CHECK-NEXT: fm.sqrt
+    // CHECK-NEXT: fm.div
+    // CHECK-NEXT: fm.yield
+    %eps = fm.constant dense<1.0e-05> : tensor<f32>
+    %sum = fm.reduce_sum %gy {axes = array<i64: 0, 2, 3>, keepdims = true} : tensor<?x4x4x4xf32> -> tensor<1x4x1x1xf32>
+    %d = fm.sub %gy, %sum : tensor<?x4x4x4xf32>, tensor<1x4x1x1xf32> -> tensor<?x4x4x4xf32>
+    %ve = fm.add %var, %eps : tensor<1x4x1x1xf32>, tensor<f32> -> tensor<1x4x1x1xf32>
+    %root = fm.sqrt %ve : tensor<1x4x1x1xf32> -> tensor<1x4x1x1xf32>
+    %dx = fm.div %d, %root : tensor<?x4x4x4xf32>, tensor<1x4x1x1xf32> -> tensor<?x4x4x4xf32>
+    return %y, %m, %dx : tensor<?x4x4x4xf32>, tensor<1x4x1x1xf32>, tensor<?x4x4x4xf32>
+  }
+
   // Kernels are named by their anchor; a region's operands become the
   // kernel's arguments, in order of first use.
   // KERNELS-DAG: func.func private @k0_conv2d(%{{.+}}: tensor<?x1x6x6xf32>, %{{.+}}: tensor<4x1x3x3xf32>, %{{.+}}: tensor<4xf32>) -> tensor<?x4x4x4xf32> attributes {fm.kernel}
