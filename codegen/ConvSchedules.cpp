@@ -60,16 +60,8 @@ using Halide::VarOrRVar;
 /// a channel one (the unrolled code stays small).
 static constexpr int kMaxTileRows = 8;
 static constexpr int kMaxTileAccumulators = 12;
-/// Below this many output elements a loop nest runs on one thread.
-static constexpr int64_t kParallelElements = 16 * 1024;
 /// Image tiles below which channel blocks run in parallel too.
 static constexpr int64_t kParallelImages = 8;
-
-int ScheduleContext::getVectorSize(Halide::Type t) const {
-  return getVectorLanes(target, t);
-}
-
-int ScheduleContext::getRegisters() const { return getVectorRegisters(target); }
 
 //===----------------------------------------------------------------------===//
 // Register tiles

@@ -9,24 +9,9 @@
 #ifndef FM_CODEGEN_CONVSCHEDULES_H
 #define FM_CODEGEN_CONVSCHEDULES_H
 
-#include "codegen/FmToHalide.h"
+#include "codegen/ScheduleContext.h"
 
 namespace fm::conv {
-
-/// What the convolution schedules need from the hand scheduler.
-struct ScheduleContext {
-  const LoweredKernel &kernel;
-  Halide::Target target;
-  /// The batch extent assumed when sizing tiles and parallel work.
-  int batch;
-
-  /// Lanes of a native vector of `t`'s width.
-  int getVectorSize(Halide::Type t) const;
-  /// Vector registers of the target (16 ymm on AVX2, 32 zmm on AVX-512).
-  int getRegisters() const;
-  /// An extent of a row-major shape, the batch estimate for -1.
-  int64_t getExtent(int64_t d) const { return d < 0 ? batch : d; }
-};
 
 /// Schedules a ConvAcc and its packs inside the tiles of `root`: the Conv
 /// stage reading the accumulator, or the pointwise Func it is fused into

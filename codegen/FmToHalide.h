@@ -68,13 +68,13 @@ struct Stage {
   std::vector<Halide::Func> producers;
   /// Row-major shape of the Func; -1 is the batch extent.
   std::vector<int64_t> shape;
-  /// For reductions: true if the reduced axes include the input's
-  /// innermost one, so the pure innermost dimension is not unit-stride.
-  bool reducesInnermost = false;
   /// For reductions: how many of the input's innermost axes are all
-  /// reduced (H and W of a per-channel sum over [N, C, H, W]: 2). Their
-  /// RDom dimensions walk one contiguous run and may be fused into one.
+  /// reduced (H and W of a per-channel sum over [N, C, H, W]: 2), whose
+  /// RDom dimensions walk one contiguous run and may be fused into one;
+  /// 1 where only the innermost one is known to be. 0: the innermost axis
+  /// is kept, so the pure innermost dimension is unit-stride.
   int innermostReducedAxes = 0;
+  bool reducesInnermost() const { return innermostReducedAxes > 0; }
   /// For reshapes: a run of innermost elements that is contiguous in both
   /// shapes (the gcd of their innermost extents); vectors that stay
   /// within such runs read densely. 0 if unknown.

@@ -18,10 +18,7 @@
 //    arguments (transposes, reshapes, pointwise results) are computed at
 //    root first, so the inner loop reads dense rows once per strip.
 //  - transposes that are materialised: square blocks of vector width.
-//  - reductions: compute_root; vectorised over the innermost kept axis
-//    when the reduced axes are outer ones (bias gradients), parallel over
-//    the outermost kept axis when the result is large, over the widest
-//    kept axis when a small result reduces a large input.
+//  - reductions: ReductionSchedules.cpp.
 //  - pointwise: inlined into consumers; outputs (and materialised matmul
 //    operands) are vectorised over their innermost axis and parallel
 //    over row blocks of their outermost axis when large.
@@ -35,11 +32,10 @@
 #include "codegen/AutoSchedule.h"
 #include "codegen/ConvSchedules.h"
 #include "codegen/FmToHalide.h"
+#include "codegen/ReductionSchedules.h"
 
-#include <algorithm>
 #include <map>
 #include <set>
-#include <sstream>
 
 using namespace fm;
 using Halide::TailStrategy;
@@ -58,49 +54,29 @@ using Halide::Var;
 // GFLOP/s, 6x2 408, 12x2 385, 14x2 402 (its fused bias + ReLU spills: 227).
 static constexpr int kTileVectors = 2;
 static constexpr int kMaxTileRows = 8;
-/// Below this many elements a loop nest runs on one thread: a parallel
-/// launch costs more than the work.
-static constexpr int64_t kParallelElements = 16 * 1024;
 
 namespace {
 class HandScheduler {
 public:
   HandScheduler(LoweredKernel &kernel, const ScheduleOptions &options)
-      : kernel(kernel), target(options.target), batch(options.batchEstimate) {}
+      : kernel(kernel),
+        context{kernel, options.target, options.batchEstimate} {}
 
   void run();
 
 private:
   LoweredKernel &kernel;
-  Halide::Target target;
-  int batch;
+  /// The target and batch estimate, as the family schedules take them.
+  ScheduleContext context;
   /// Func name -> the stages that read it.
   std::map<std::string, std::vector<const Stage *>> consumers;
   /// Funcs that get a loop nest of their own (outputs included).
   std::set<std::string> materialised;
 
-  int getVectorSize(Halide::Type t) const { return getVectorLanes(target, t); }
-  int64_t getElements(const std::vector<int64_t> &shape) const {
-    int64_t n = 1;
-    for (int64_t d : shape)
-      n *= d < 0 ? batch : d;
-    return n;
-  }
   const Stage *findFusionRoot(const Stage &matmul) const;
   const Stage *findWindowReader(const Stage &conv) const;
   int countMaterialisedReaders(const Stage &stage) const;
-  bool readsTransitively(const Stage &stage, const Halide::Func &f) const;
-  void fuseSiblingSums();
-  /// Reductions split over a kept axis in parallel (scheduleReduction),
-  /// with their vector partial sums if they have them.
-  struct ParallelSum {
-    const Stage *stage;
-    Halide::Var var;
-    Halide::Func partial;
-  };
-  std::vector<ParallelSum> parallelSums;
   void schedulePointwise(const Stage &stage);
-  void scheduleReduction(const Stage &stage);
   void scheduleTranspose(const Stage &stage);
   void scheduleMatMul(const Stage &root,
                       const std::vector<const Stage *> &accs);
@@ -181,8 +157,8 @@ void HandScheduler::schedulePointwise(const Stage &stage) {
   std::vector<Var> args = f.args();
   if (args.empty())
     return;
-  int vec = getVectorSize(f.output_types()[0]);
-  int64_t elements = getElements(stage.shape);
+  int vec = context.getVectorSize(f.output_types()[0]);
+  int64_t elements = context.getElements(stage.shape);
   if (args.size() == 1) {
     if (elements >= kParallelElements) {
       Var o(args[0].name() + "_o"), i(args[0].name() + "_i");
@@ -244,7 +220,7 @@ void HandScheduler::schedulePointwise(const Stage &stage) {
     // Blocks of outer rows of about 4K elements each.
     int64_t row =
         elements /
-        std::max<int64_t>(1, stage.shape[0] < 0 ? batch : stage.shape[0]);
+        std::max<int64_t>(1, context.getExtent(stage.shape[0]));
     int block = static_cast<int>(
         std::max<int64_t>(1, 4096 / std::max<int64_t>(1, row)));
     Var outer = args.back(), o(outer.name() + "_o"), i(outer.name() + "_i");
@@ -258,171 +234,22 @@ void HandScheduler::scheduleTranspose(const Stage &stage) {
   Halide::Func f = stage.func;
   if (!kernel.isOutput(f))
     f.compute_root();
-  int vec = getVectorSize(f.output_types()[0]);
+  int vec = context.getVectorSize(f.output_types()[0]);
   std::vector<Var> args = f.args();
   Var xo("xo"), yo("yo"), xi("xi"), yi("yi");
   f.tile(args[0], args[1], xo, yo, xi, yi, vec, vec, TailStrategy::GuardWithIf)
       .vectorize(xi)
       .unroll(yi);
-  if (getElements(stage.shape) >= kParallelElements)
+  if (context.getElements(stage.shape) >= kParallelElements)
     f.parallel(yo);
-}
-
-void HandScheduler::scheduleReduction(const Stage &stage) {
-  Halide::Func f = stage.func;
-  f.compute_root();
-  std::vector<Var> args = f.args();
-  if (args.empty())
-    return;
-  int vec = getVectorSize(f.output_types()[0]);
-  Halide::Stage update = f.update();
-  if (!stage.reducesInnermost && f.outputs() == 1) {
-    // The innermost kept axis is the input's: make it the vector loop and
-    // walk the reduced (outer) axes around it.
-    std::vector<Halide::VarOrRVar> order = {args[0]};
-    for (const Halide::RVar &r : f.rvars(0))
-      order.push_back(r);
-    for (size_t i = 1; i < args.size(); ++i)
-      order.push_back(args[i]);
-    update.reorder(order);
-    f.vectorize(args[0], vec, TailStrategy::GuardWithIf);
-    update.vectorize(args[0], vec, TailStrategy::GuardWithIf);
-  }
-  bool vectorized = !stage.reducesInnermost && f.outputs() == 1;
-  if (getElements(stage.shape) >= kParallelElements) {
-    Var outer = args.back();
-    f.parallel(outer);
-    update.parallel(outer);
-    return;
-  }
-  // A small result of a large reduction (a bias gradient, [C] from
-  // [N, C, H, W]; batch-norm statistics) would walk its whole input on one
-  // thread: split the work over the widest kept axis instead.
-  int64_t inputElements = 0;
-  for (const Halide::Func &p : stage.producers)
-    if (const Stage *producer = kernel.findStage(p))
-      inputElements = std::max(inputElements, getElements(producer->shape));
-  if (inputElements < 4 * kParallelElements ||
-      stage.shape.size() != args.size())
-    return;
-  int widest = -1;
-  int64_t widestExtent = 1;
-  for (size_t i = vectorized ? 1 : 0; i < args.size(); ++i) {
-    int64_t extent = stage.shape[stage.shape.size() - 1 - i];
-    if (extent > widestExtent) {
-      widest = static_cast<int>(i);
-      widestExtent = extent;
-    }
-  }
-  if (widest < 0)
-    return;
-  // Rows summed one element at a time wait on each add (a bias gradient
-  // is 1.4M dependent adds in the Fashion-MNIST CNN): sum them in a
-  // vector of partial sums along the rows instead, added up at the end.
-  // The order of the additions is fixed by the schedule, not the threads.
-  // Rows of 14 (a per-channel sum over [N, C, 14, 14]) are shorter than
-  // an AVX-512 vector: the innermost reduced axes that walk one contiguous
-  // run are fused into one row first (196 elements, 12 whole vectors).
-  const std::vector<Halide::Internal::ReductionVariable> &rdims =
-      f.function().update(0).schedule().rvars();
-  std::vector<Halide::RVar> rvars = f.rvars(0);
-  int64_t rowExtent = 0;
-  Halide::RVar row;
-  for (size_t i = 0; i < rvars.size() &&
-                     static_cast<int>(i) < std::max(1, stage.innermostReducedAxes);
-       ++i) {
-    const int64_t *extent = Halide::Internal::as_const_int(rdims[i].extent);
-    if (!extent)
-      break;
-    if (i == 0) {
-      row = rvars[0];
-    } else {
-      Halide::RVar fused(row.name() + "_" + rvars[i].name());
-      update.fuse(row, rvars[i], fused);
-      row = fused;
-    }
-    rowExtent = i == 0 ? *extent : rowExtent * *extent;
-  }
-  if (stage.reducesInnermost && f.outputs() == 1 && rowExtent >= vec) {
-    Halide::RVar rowOuter("row_o"), rowInner("row_i");
-    Var lane("lane");
-    update.split(row, rowOuter, rowInner, vec, TailStrategy::GuardWithIf);
-    Halide::Func partial = update.rfactor(rowInner, lane);
-    // Each task keeps its own partial sums (in registers): a shared
-    // buffer would put two tasks' sums on one cache line.
-    update.parallel(args[widest]);
-    partial.compute_at(f, args[widest]).vectorize(lane);
-    partial.update().vectorize(lane);
-    parallelSums.push_back({&stage, args[widest], partial});
-    return;
-  }
-  update.parallel(args[widest]);
-  parallelSums.push_back({&stage, args[widest], Halide::Func()});
-}
-
-/// Sums over the same domain, parallel over the same kept axis, that do
-/// not read one another (a batch-norm gradient's sums of the gradient, of
-/// gradient x normalised input, ...) walk their inputs in one loop over
-/// that axis: each task sums its channel's slice for all of them in turn,
-/// the slice still in L2, instead of each sum streaming the whole tensor
-/// from memory.
-void HandScheduler::fuseSiblingSums() {
-  auto domainOf = [](const ParallelSum &sum) {
-    std::ostringstream key;
-    key << sum.var.name() << (sum.partial.defined() ? " lanes" : "");
-    for (const Halide::Internal::ReductionVariable &rv :
-         sum.stage->func.function().update(0).schedule().rvars())
-      key << " " << rv.min << ":" << rv.extent;
-    for (int64_t d : sum.stage->shape)
-      key << " " << d;
-    return key.str();
-  };
-  std::map<std::string, std::vector<const ParallelSum *>> groups;
-  for (const ParallelSum &sum : parallelSums)
-    groups[domainOf(sum)].push_back(&sum);
-  for (auto &[key, sums] : groups) {
-    std::vector<const ParallelSum *> fused = {sums.front()};
-    for (size_t i = 1; i < sums.size(); ++i) {
-      bool independent = std::none_of(
-          fused.begin(), fused.end(), [&](const ParallelSum *other) {
-        return readsTransitively(*sums[i]->stage, other->stage->func) ||
-               readsTransitively(*other->stage, sums[i]->stage->func);
-      });
-      if (!independent)
-        continue;
-      const ParallelSum &parent = *fused.back();
-      Halide::Func child = sums[i]->stage->func, parentFunc = parent.stage->func;
-      child.update().compute_with(parentFunc.update(), sums[i]->var);
-      fused.push_back(sums[i]);
-    }
-  }
-}
-
-/// Whether `stage` reads `f`, directly or through other stages.
-bool HandScheduler::readsTransitively(const Stage &stage,
-                                      const Halide::Func &f) const {
-  std::set<std::string> seen;
-  std::vector<const Stage *> work = {&stage};
-  while (!work.empty()) {
-    const Stage *s = work.back();
-    work.pop_back();
-    for (const Halide::Func &p : s->producers) {
-      if (p.name() == f.name())
-        return true;
-      if (seen.insert(p.name()).second)
-        if (const Stage *producer = kernel.findStage(p))
-          work.push_back(producer);
-    }
-  }
-  return false;
 }
 
 void HandScheduler::scheduleMatMul(const Stage &root,
                                    const std::vector<const Stage *> &accs) {
   Halide::Func o = root.func;
   Halide::Type type = accs.front()->func.output_types()[0];
-  int vec = getVectorSize(type);
-  int registers = getVectorRegisters(target);
+  int vec = context.getVectorSize(type);
+  int registers = context.getRegisters();
   int tileRows =
       std::min(kMaxTileRows, (registers - kTileVectors - 2) / kTileVectors);
   int tileVectors = kTileVectors;
@@ -445,7 +272,7 @@ void HandScheduler::scheduleMatMul(const Stage &root,
       .reorder(ji, ii, io, jo)
       .vectorize(ji, lanes, TailStrategy::GuardWithIf);
   int64_t strips = cols > 0 ? (cols + tileCols - 1) / tileCols : 0;
-  if (getElements(root.shape) >= kParallelElements)
+  if (context.getElements(root.shape) >= kParallelElements)
     o.parallel(strips >= 4 ? jo : io);
 
   for (const Stage *stage : accs) {
@@ -534,7 +361,6 @@ void HandScheduler::run() {
 
   // 2b. Each convolution is tiled at its fusion root too; filter gradients
   //     and materialised window ops have their own loop nests.
-  conv::ScheduleContext convContext{kernel, target, batch};
   for (const Stage &stage : kernel.stages) {
     if (stage.kind == StageKind::Conv) {
       // A chain that ends in an intermediate Func would be computed for
@@ -548,26 +374,29 @@ void HandScheduler::run() {
       // Columns read by a col2im gather, and activations read only by a
       // pooling, are made per image inside the window op's loop.
       const Stage *within = root == &stage ? findWindowReader(stage) : nullptr;
-      conv::scheduleConvolution(convContext, *root,
+      conv::scheduleConvolution(context, *root,
                                 *kernel.findStage(stage.producers.front()),
                                 within);
     } else if (stage.kind == StageKind::Filter) {
       roots[stage.func.name()] = &stage;
-      conv::scheduleFilterGradient(convContext, stage);
+      conv::scheduleFilterGradient(context, stage);
     } else if (stage.kind == StageKind::Window &&
                materialised.count(stage.func.name())) {
       roots[stage.func.name()] = &stage;
-      conv::scheduleWindow(convContext, stage);
+      conv::scheduleWindow(context, stage);
     }
   }
 
   // 3. Everything else that is materialised.
+  std::vector<reduce::ParallelSum> parallelSums;
   for (const Stage &stage : kernel.stages) {
     const std::string &name = stage.func.name();
     if (!materialised.count(name) || roots.count(name))
       continue;
-    if (stage.kind == StageKind::Reduction)
-      scheduleReduction(stage);
+    if (stage.kind == StageKind::Reduction) {
+      if (auto sum = reduce::scheduleReduction(context, stage))
+        parallelSums.push_back(*sum);
+    }
     else if (stage.kind == StageKind::Transpose && stage.shape.size() == 2)
       scheduleTranspose(stage);
     else if (stage.kind == StageKind::ConvPack || stage.kind == StageKind::Conv)
@@ -575,12 +404,18 @@ void HandScheduler::run() {
     else if (stage.kind != StageKind::MatMulAcc)
       schedulePointwise(stage);
   }
-  fuseSiblingSums();
+  reduce::fuseSiblingSums(context, parallelSums);
 }
 
 //===----------------------------------------------------------------------===//
 // scheduleKernel
 //===----------------------------------------------------------------------===//
+
+int ScheduleContext::getVectorSize(Halide::Type t) const {
+  return getVectorLanes(target, t);
+}
+
+int ScheduleContext::getRegisters() const { return getVectorRegisters(target); }
 
 int fm::getVectorRegisters(const Halide::Target &target) {
   // x86-64: 16 xmm/ymm registers, 32 zmm with AVX-512.

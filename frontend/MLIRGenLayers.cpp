@@ -181,9 +181,6 @@ Builtin pooling(const char *opName) {
           }};
 }
 
-/// `batch_norm(x, momentum=0.9, eps=1e-5, name="")` over all axes but 1:
-/// batch statistics in training (running statistics updated with the
-/// unbiased variance, as PyTorch does), running statistics in evaluation.
 /// The statistics and normalisation of batch_norm and layer_norm, one op
 /// whose gradient is the closed form (ir/FmGradients.cpp).
 NormalizeOp normalize(MLIRGenImpl &g, const Location &where, mlir::Value x,
@@ -193,6 +190,9 @@ NormalizeOp normalize(MLIRGenImpl &g, const Location &where, mlir::Value x,
                                b.getF64FloatAttr(eps));
 }
 
+/// `batch_norm(x, momentum=0.9, eps=1e-5, name="")` over all axes but 1:
+/// batch statistics in training (running statistics updated with the
+/// unbiased variance, as PyTorch does), running statistics in evaluation.
 Term lowerBatchNorm(MLIRGenImpl &g, const CallExprAST &c, BoundArgs &a) {
   mlir::Value x = tensorArg(g, a, "x");
   auto momentum = g.asNumber(a["momentum"], "'momentum'");

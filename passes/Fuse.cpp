@@ -72,12 +72,12 @@ bool isLayoutOp(Operation *op) { return isa<TransposeOp, ReshapeOp>(op); }
 ///     does, directly or through a few pointwise ops (the mask `y > 0` of
 ///     relu's gradient, read by the select that reads the pooled
 ///     gradient; `sqrt(var + eps)`, read by the division of the batch-norm
-///     gradient), or when the group is pointwise (the
-///     optimizer updates of all parameters become one kernel).
+///     gradient), or when the group is pointwise (the optimizer updates of
+///     all parameters become one kernel).
 ///  2. A reduction joins the group that produces its operand: batch-norm
-///     statistics (normalize) beside the convolution they describe, a bias gradient
-///     beside the gradient mask it sums, so a separate kernel does not
-///     re-read the tensor from memory.
+///     statistics (normalize) beside the convolution they describe, a
+///     bias gradient beside the gradient mask it sums, so a separate
+///     kernel does not re-read the tensor from memory.
 ///  3. A reshape joins the group that produces its operand (a bias
 ///     gradient reshaped to the bias's shape, pooled features flattened
 ///     for a dense layer): a reshape alone would be a kernel that copies.

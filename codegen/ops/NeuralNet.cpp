@@ -53,8 +53,8 @@ static LogSumExp defineLogSumExp(Lowering &ctx, const Tensor &x, size_t axis,
   max(args) = x.type.min(); // -inf
   max(args) = Halide::max(max(args), x.at(insertAxis(row, axis, r)));
   bool innermost = axis + 1 == x.rank();
-  ctx.addStage(max, StageKind::Reduction, {x.func}, rowShape).reducesInnermost =
-      innermost;
+  ctx.addStage(max, StageKind::Reduction, {x.func}, rowShape)
+      .innermostReducedAxes = innermost;
   LogSumExp lse{tensor(max, rowShape), {}, {}};
 
   Halide::Func exp =
@@ -68,8 +68,8 @@ static LogSumExp defineLogSumExp(Lowering &ctx, const Tensor &x, size_t axis,
   Halide::Func sum(name + "_sum");
   sum(args) = Lowering::constant(x.type, 0);
   sum(args) += lse.exp.at(insertAxis(row, axis, s));
-  ctx.addStage(sum, StageKind::Reduction, {exp}, rowShape).reducesInnermost =
-      innermost;
+  ctx.addStage(sum, StageKind::Reduction, {exp}, rowShape)
+      .innermostReducedAxes = innermost;
   lse.sum = tensor(sum, rowShape);
   return lse;
 }
@@ -128,8 +128,8 @@ static void bindMean(Operation *op, Lowering &ctx, const Tensor &terms) {
       at.push_back(r[terms.rank() - 1 - a]);
     total() += terms.at(at);
   }
-  ctx.addStage(total, StageKind::Reduction, {terms.func}, {}).reducesInnermost =
-      true;
+  ctx.addStage(total, StageKind::Reduction, {terms.func}, {})
+      .innermostReducedAxes = 1;
   std::vector<int64_t> all;
   for (size_t a = 0; a < terms.rank(); ++a)
     all.push_back(a);
@@ -179,7 +179,7 @@ static LogicalResult lowerAccuracy(Operation *op, Lowering &ctx) {
   argmax(n) = Halide::tuple_select(value > argmax(n)[1],
                                    Halide::Tuple(Expr(c), value), argmax(n));
   ctx.addStage(argmax, StageKind::Reduction, {logits.func}, rows)
-      .reducesInnermost = true;
+      .innermostReducedAxes = 1;
 
   Halide::Func hit = ctx.definePure(name + "_hit", rows, [&](const Index &i) {
     Expr match = Halide::cast<int64_t>(argmax(i[0])[0]) ==

@@ -49,7 +49,8 @@ static Halide::Func defineSum(const Tensor &x, std::vector<int64_t> axes,
   return sum;
 }
 
-/// Records `sum`, a reduction of `x` over `axes`, for scheduling.
+/// Records `sum`, a reduction of `x` over `axes`, for scheduling (bound
+/// to `result` if given).
 static void addSumStage(Lowering &ctx, Halide::Func sum, const Tensor &x,
                         const std::vector<int64_t> &axes,
                         const std::vector<int64_t> &shape,
@@ -58,10 +59,25 @@ static void addSumStage(Lowering &ctx, Halide::Func sum, const Tensor &x,
                               : ctx.addStage(sum, StageKind::Reduction,
                                              {x.func}, shape);
   int64_t rank = static_cast<int64_t>(x.rank());
-  stage.reducesInnermost = llvm::is_contained(axes, rank - 1);
   while (stage.innermostReducedAxes < rank &&
          llvm::is_contained(axes, rank - 1 - stage.innermostReducedAxes))
     ++stage.innermostReducedAxes;
+}
+
+/// Binds `result` to the mean of `x` over `axes`: a sum stage `<name>_sum`
+/// and its division by the element count, `<name>`.
+static Tensor bindMean(Lowering &ctx, mlir::Value result, const Tensor &x,
+                       const std::vector<int64_t> &axes, bool keepdims,
+                       const std::string &name) {
+  std::vector<int64_t> shape = Lowering::getShape(result);
+  Halide::Func sum = defineSum(x, axes, keepdims, shape, name + "_sum");
+  addSumStage(ctx, sum, x, axes, shape);
+  Tensor total{sum, x.type, shape, ctx.getExtents(shape)};
+  Expr count = Lowering::convert(Lowering::getCount(x, axes), x.type);
+  ctx.bind(result, ctx.definePure(name, shape, [&](const Index &i) {
+    return total.at(i) / count;
+  }), StageKind::Pointwise, {sum});
+  return ctx.get(result);
 }
 
 static LogicalResult lowerReduce(Operation *op, Lowering &ctx, bool mean) {
@@ -77,66 +93,39 @@ static LogicalResult lowerReduce(Operation *op, Lowering &ctx, bool mean) {
     ctx.bindPointwise(op, [&](const Index &i) { return x.at(i); });
     return success();
   }
-  if (!mean) {
+  if (mean)
+    bindMean(ctx, result, x, axes, keepdims, ctx.getName(op));
+  else
     addSumStage(ctx, defineSum(x, axes, keepdims, shape, ctx.getName(op)), x,
                 axes, shape, result);
-    return success();
-  }
-  Halide::Func sum =
-      defineSum(x, axes, keepdims, shape, ctx.getName(op, "sum"));
-  addSumStage(ctx, sum, x, axes, shape);
-  Expr count = Lowering::getCount(x, axes);
-  Tensor s{sum, x.type, shape, ctx.getExtents(shape)};
-  Halide::Func f = ctx.definePure(ctx.getName(op), shape, [&](const Index &i) {
-    return s.at(i) / Lowering::convert(count, x.type);
-  });
-  ctx.bind(result, f, StageKind::Pointwise, {sum});
   return success();
 }
 
-/// normalize: the mean and the variance are sums of their own (the second
-/// over the squares of x - mean, as in two-pass variance); the result
-/// reads both, broadcast over the normalised axes.
+/// normalize: the mean, then the variance as the mean of the squares of
+/// x - mean (two-pass variance); the result reads both, broadcast over
+/// the normalised axes.
 static LogicalResult lowerNormalize(Operation *op, Lowering &ctx) {
   auto norm = llvm::cast<NormalizeOp>(op);
   Tensor x = ctx.get(norm.getInput());
   std::vector<int64_t> axes(norm.getAxes().begin(), norm.getAxes().end());
-  std::vector<int64_t> kept = Lowering::getShape(norm.getMean());
-  Expr count = Lowering::convert(Lowering::getCount(x, axes), x.type);
-  auto tensor = [&](Halide::Func f, const std::vector<int64_t> &shape) {
-    return Tensor{f, x.type, shape, ctx.getExtents(shape)};
+  Tensor mean =
+      bindMean(ctx, norm.getMean(), x, axes, true, ctx.getName(op, "mean"));
+  auto centred = [&](const Index &i) {
+    return x.at(i) - Lowering::readBroadcast(mean, x.shape, i);
   };
-  // mean = sum(x) / n
-  Halide::Func sum = defineSum(x, axes, true, kept, ctx.getName(op, "sum"));
-  addSumStage(ctx, sum, x, axes, kept);
-  Tensor sumOf = tensor(sum, kept);
-  ctx.bind(norm.getMean(),
-           ctx.definePure(ctx.getName(op, "mean"), kept,
-                          [&](const Index &i) { return sumOf.at(i) / count; }),
-           StageKind::Pointwise, {sum});
-  Tensor mean = ctx.get(norm.getMean());
-  // variance = sum((x - mean)^2) / n
   Halide::Func sq =
       ctx.definePure(ctx.getName(op, "sq"), x.shape, [&](const Index &i) {
-        Expr d = x.at(i) - Lowering::readBroadcast(mean, x.shape, i);
-        return d * d;
+        return centred(i) * centred(i);
       });
   ctx.addStage(sq, StageKind::Pointwise, {x.func, mean.func}, x.shape);
-  Halide::Func sqSum = defineSum(tensor(sq, x.shape), axes, true, kept,
-                                 ctx.getName(op, "sq_sum"));
-  addSumStage(ctx, sqSum, tensor(sq, x.shape), axes, kept);
-  Tensor sqSumOf = tensor(sqSum, kept);
-  ctx.bind(norm.getVariance(),
-           ctx.definePure(ctx.getName(op, "variance"), kept,
-                          [&](const Index &i) { return sqSumOf.at(i) / count; }),
-           StageKind::Pointwise, {sqSum});
-  Tensor var = ctx.get(norm.getVariance());
+  Tensor var = bindMean(ctx, norm.getVariance(),
+                        Tensor{sq, x.type, x.shape, x.extents}, axes, true,
+                        ctx.getName(op, "variance"));
   Expr eps = Lowering::constant(x.type, norm.getEps().convertToDouble());
   ctx.bind(norm.getResult(),
            ctx.definePure(ctx.getName(op), x.shape,
                           [&](const Index &i) {
-                            return (x.at(i) -
-                                    Lowering::readBroadcast(mean, x.shape, i)) /
+                            return centred(i) /
                                    Halide::sqrt(Lowering::readBroadcast(
                                                     var, x.shape, i) +
                                                 eps);

@@ -77,7 +77,7 @@ static LogicalResult lowerExtremum(Operation *op, Lowering &ctx, bool isMax) {
   f(args) = isMax ? x.type.min() : x.type.max(); // -inf / +inf for floats
   f(args) =
       isMax ? Halide::max(f(args), x.at(at)) : Halide::min(f(args), x.at(at));
-  ctx.bind(result, f, StageKind::Reduction).reducesInnermost =
+  ctx.bind(result, f, StageKind::Reduction).innermostReducedAxes =
       llvm::is_contained(axes, int64_t(x.rank()) - 1);
   return success();
 }
@@ -102,8 +102,8 @@ static LogicalResult lowerArgMax(Operation *op, Lowering &ctx) {
   Expr value = x.at(at);
   best(args) = Halide::tuple_select(value > best(args)[1],
                                     Halide::Tuple(Expr(r), value), best(args));
-  ctx.addStage(best, StageKind::Reduction, {x.func}, shape).reducesInnermost =
-      axis + 1 == x.rank();
+  ctx.addStage(best, StageKind::Reduction, {x.func}, shape)
+      .innermostReducedAxes = axis + 1 == x.rank();
 
   Halide::Func f(name);
   f(args) = best(args)[0];
@@ -278,7 +278,7 @@ static LogicalResult lowerScatterAdd(Operation *op, Lowering &ctx) {
   acc(r[0], clampId(ids.at(at), shape[0]), p) += updates.at(updateAt);
   std::vector<int64_t> accShape = {1, shape[0], shape[1]};
   ctx.addStage(acc, StageKind::Reduction, {ids.func, updates.func}, accShape)
-      .reducesInnermost = true;
+      .innermostReducedAxes = 1;
 
   Halide::Func f(name);
   Halide::Var j("i1"), k("i0");

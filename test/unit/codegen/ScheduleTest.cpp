@@ -3,8 +3,11 @@
 // Schedules must not change results. Each kernel here mixes anchors the
 // way fused groups do (matmul + bias + activation, a loss with its
 // softmax, the backward matmuls with transposes, an optimizer update with
-// several outputs) and runs with the hand schedule and with every Func at
-// root, on random data, for batch extents 1, 3, 64 and 65.
+// several outputs, a batch-norm gradient whose sums over rows of 14 are
+// fused into rows of 196, share one loop but for the one that reads
+// another, and read a pooling gradient computed once) and runs with the
+// hand schedule and with every Func at root, on random data, for batch
+// extents 1, 3, 64 and 65.
 //
 //===----------------------------------------------------------------------===//
 #include "TestUtils.h"
@@ -84,6 +87,32 @@ func.func private @flatten_chain(%x: tensor<?x2x3x4xf32>, %w1: tensor<24x40xf32>
   %3 = fm.reduce_mean %1 {axes = array<i64: 0>} : tensor<?x40xf32> -> tensor<40xf32>
   return %2, %3 : tensor<?x17xf32>, tensor<40xf32>
 }
+func.func private @batch_norm_backward(%a: tensor<?x8x14x14xf32>, %gp: tensor<?x8x7x7xf32>,
+                                       %y: tensor<?x8x14x14xf32>, %var: tensor<1x8x1x1xf32>)
+    -> (tensor<1x8x1x1xf32>, tensor<1x8x1x1xf32>, tensor<1x8x1x1xf32>, tensor<?x8x14x14xf32>) attributes {fm.kernel} {
+  %p = fm.maxpool2d_backward %a, %gp {kernel = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : tensor<?x8x14x14xf32>, tensor<?x8x7x7xf32> -> tensor<?x8x14x14xf32>
+  %zero = fm.constant dense<0.0> : tensor<f32>
+  %mask = fm.compare "gt", %a, %zero : tensor<?x8x14x14xf32>, tensor<f32> -> tensor<?x8x14x14xi1>
+  %g = fm.select %mask, %p, %zero : tensor<?x8x14x14xi1>, tensor<?x8x14x14xf32>, tensor<f32> -> tensor<?x8x14x14xf32>
+  %s1 = fm.reduce_sum %g {axes = array<i64: 0, 2, 3>, keepdims = true} : tensor<?x8x14x14xf32> -> tensor<1x8x1x1xf32>
+  %gy = fm.mul %g, %y : tensor<?x8x14x14xf32>, tensor<?x8x14x14xf32> -> tensor<?x8x14x14xf32>
+  %s2 = fm.reduce_sum %gy {axes = array<i64: 0, 2, 3>, keepdims = true} : tensor<?x8x14x14xf32> -> tensor<1x8x1x1xf32>
+  %n = fm.size %a {axes = array<i64: 0, 2, 3>} : tensor<?x8x14x14xf32> -> tensor<f32>
+  %m1 = fm.div %s1, %n : tensor<1x8x1x1xf32>, tensor<f32> -> tensor<1x8x1x1xf32>
+  %m2 = fm.div %s2, %n : tensor<1x8x1x1xf32>, tensor<f32> -> tensor<1x8x1x1xf32>
+  %c = fm.sub %g, %m1 : tensor<?x8x14x14xf32>, tensor<1x8x1x1xf32> -> tensor<?x8x14x14xf32>
+  %t = fm.mul %y, %m2 : tensor<?x8x14x14xf32>, tensor<1x8x1x1xf32> -> tensor<?x8x14x14xf32>
+  %d = fm.sub %c, %t : tensor<?x8x14x14xf32>, tensor<?x8x14x14xf32> -> tensor<?x8x14x14xf32>
+  %eps = fm.constant dense<1.0e-5> : tensor<f32>
+  %ve = fm.add %var, %eps : tensor<1x8x1x1xf32>, tensor<f32> -> tensor<1x8x1x1xf32>
+  %root = fm.sqrt %ve : tensor<1x8x1x1xf32> -> tensor<1x8x1x1xf32>
+  %dx = fm.div %d, %root : tensor<?x8x14x14xf32>, tensor<1x8x1x1xf32> -> tensor<?x8x14x14xf32>
+  // A sum of squares: a plain sum of dx cancels to about 0, and its
+  // rounding would differ between loop orders.
+  %dx2 = fm.mul %dx, %dx : tensor<?x8x14x14xf32>, tensor<?x8x14x14xf32> -> tensor<?x8x14x14xf32>
+  %s3 = fm.reduce_sum %dx2 {axes = array<i64: 0, 2, 3>, keepdims = true} : tensor<?x8x14x14xf32> -> tensor<1x8x1x1xf32>
+  return %s1, %s2, %s3, %dx : tensor<1x8x1x1xf32>, tensor<1x8x1x1xf32>, tensor<1x8x1x1xf32>, tensor<?x8x14x14xf32>
+}
 )mlir";
 
 class ScheduleTest : public ::testing::TestWithParam<const char *> {};
@@ -102,4 +131,5 @@ TEST_P(ScheduleTest, HandMatchesRoot) {
 
 INSTANTIATE_TEST_SUITE_P(Kernels, ScheduleTest,
                          ::testing::Values("forward", "backward", "adam",
-                                           "flatten_chain"));
+                                           "flatten_chain",
+                                           "batch_norm_backward"));
