@@ -114,6 +114,14 @@ LogicalResult fm::prepare(ModuleOp module, const ::fm::EmitOptions &options,
   return success();
 }
 
+/// Adds what Halide warned about in `scope` to the variant's warnings: a
+/// variant collects them from lowering, scheduling and compiling.
+static void keepWarnings(LoweredVariant &variant,
+                         const ::fm::HalideWarningScope &scope) {
+  variant.warnings.insert(variant.warnings.end(), scope.getWarnings().begin(),
+                          scope.getWarnings().end());
+}
+
 /// Lowers and schedules the jobs that need an object of their own,
 /// serially, so diagnostics stay in order. Cached ones too: Halide makes
 /// a Func's name unique in the process (`matmul_1$2`) and the names end up
@@ -150,9 +158,7 @@ LogicalResult fm::lowerKernels(std::vector<KernelJob> &jobs,
           ::fm::reportAutoSchedulerRemarks(variant.lowered, job.name,
                                            schedule.autoscheduler, job.kernel,
                                            variant.remarks);
-        variant.warnings.insert(variant.warnings.end(),
-                                scope.getWarnings().begin(),
-                                scope.getWarnings().end());
+        keepWarnings(variant, scope);
       }
     }
   } catch (const Halide::Error &e) {
@@ -176,7 +182,7 @@ static void compileJob(KernelJob &job, const EmitContext &ctx) {
       job.variants[0].lowered.getPipeline().compile_to_object(
           job.object, args, job.symbol,
           ctx.variants[0].target.with_feature(Halide::Target::NoRuntime));
-      job.variants[0].warnings = variantScope.getWarnings();
+      keepWarnings(job.variants[0], variantScope);
     } else {
       std::vector<Halide::Target> targets;
       std::vector<std::string> suffixes;
@@ -192,9 +198,7 @@ static void compileJob(KernelJob &job, const EmitContext &ctx) {
         ::fm::HalideWarningScope variantScope;
         Halide::Module module =
             variant.lowered.getPipeline().compile_to_module(args, name, t);
-        variant.warnings.insert(variant.warnings.end(),
-                                variantScope.getWarnings().begin(),
-                                variantScope.getWarnings().end());
+        keepWarnings(variant, variantScope);
         return module;
       };
       std::string base = job.object.substr(0, job.object.size() - 2);

@@ -88,6 +88,15 @@ static std::string makeTempDir(const std::string &name) {
   return dir.str().str();
 }
 
+/// A shared library with the runtime's headers, written to `dir`.
+static EmitOptions sharedLibraryIn(const std::string &dir) {
+  EmitOptions options;
+  options.outDir = dir;
+  options.shared = true;
+  options.runtimeIncludeDir = FM_TEST_RUNTIME_DIR;
+  return options;
+}
+
 static std::string lastError;
 static void recordError(void *, const char *msg) { lastError = msg; }
 
@@ -95,10 +104,7 @@ TEST(EmitLibraryTest, TinyModel) {
   auto parsed = parseModule(kTiny);
   ASSERT_TRUE(parsed);
   std::string dir = makeTempDir("fm-tiny");
-  EmitOptions options;
-  options.outDir = dir;
-  options.shared = true;
-  options.runtimeIncludeDir = FM_TEST_RUNTIME_DIR;
+  EmitOptions options = sharedLibraryIn(dir);
   options.jobs = 2;
   // FM_TEST_KEEP=1 keeps the library and its sources for inspection.
   bool keep = std::getenv("FM_TEST_KEEP") != nullptr;
@@ -199,10 +205,7 @@ TEST(EmitLibraryTest, KernelHalideWarnsAboutIsAnErrorAndNoLibrary) {
   auto parsed = parseModule(tinyWithLocations());
   ASSERT_TRUE(parsed);
   std::string dir = makeTempDir("fm-broken");
-  EmitOptions options;
-  options.outDir = dir;
-  options.shared = true;
-  options.runtimeIncludeDir = FM_TEST_RUNTIME_DIR;
+  EmitOptions options = sharedLibraryIn(dir);
   options.cacheDir = dir + "/cache";
   options.afterSchedule = [](const std::string &name, LoweredKernel &kernel) {
     if (name != "k0")
@@ -249,11 +252,8 @@ TEST(EmitLibraryTest, PortableLibraryHasEveryLevel) {
   auto parsed = parseModule(kTiny);
   ASSERT_TRUE(parsed);
   std::string dir = makeTempDir("fm-portable");
-  EmitOptions options;
-  options.outDir = dir;
-  options.shared = true;
+  EmitOptions options = sharedLibraryIn(dir);
   options.target = "portable";
-  options.runtimeIncludeDir = FM_TEST_RUNTIME_DIR;
   std::string error;
   ASSERT_TRUE(
       mlir::succeeded(emitModelLibrary(*parsed->module, options, error)))
